@@ -1,0 +1,159 @@
+"""Chart builders: each takes a tidy frame and returns a Plotly figure in NHS identity colours.
+
+One small builder per kind of chart (trend, comparison, breakdown, variation), so a page picks a
+builder rather than styling a figure itself, and colours agree between charts and tables.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from metrics.catalogue import BREAKDOWN_LABEL, Metric
+
+# NHS identity colour palette (england.nhs.uk/nhsidentity).
+NHS_BLUE = "#005EB8"
+NHS_DARK_BLUE = "#003087"
+NHS_LIGHT_BLUE = "#41B6E6"
+NHS_DARK_GREY = "#425563"
+NHS_MID_GREY = "#768692"
+NHS_PALE_GREY = "#E8EDEE"
+NHS_GREEN = "#009639"
+NHS_WARM_YELLOW = "#FFB81C"
+NHS_RED = "#DA291C"
+NHS_PURPLE = "#330072"
+NHS_AQUA_GREEN = "#00A499"
+SERIES_COLOURS = [NHS_BLUE, NHS_DARK_GREY, NHS_AQUA_GREEN, NHS_PURPLE, NHS_LIGHT_BLUE]
+RAG_COLOURS = {"green": NHS_GREEN, "amber": NHS_WARM_YELLOW, "red": NHS_RED, "grey": NHS_MID_GREY}
+COMPARISON_COLOURS = {
+    "better": NHS_GREEN, "similar": NHS_WARM_YELLOW, "worse": NHS_RED,
+    "higher": NHS_DARK_BLUE, "lower": NHS_LIGHT_BLUE,
+}
+COMPARISON_LABELS = {
+    "better": "Significantly better", "similar": "Not significantly different", "worse": "Significantly worse",
+    "higher": "Significantly higher", "lower": "Significantly lower",
+}
+FONT = "Arial, Helvetica, sans-serif"
+
+
+def axis_title(metric: Metric) -> str:
+    return "%" if metric.unit == "percent" else "Rate per 100,000"
+
+
+def chart_title(metric: Metric, where: str, when: str) -> str:
+    """Titles say what is shown, the unit, the area and the period."""
+    unit = "%" if metric.unit == "percent" else "per 100,000"
+    return f"{metric.short_title} ({unit}), {where}, {when}"
+
+
+def style(fig: go.Figure, title: str, subtitle: str | None = None, height: int = 420) -> go.Figure:
+    """Common layout: NHS font and colours, a left-aligned title and optional subtitle."""
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 17, "color": NHS_DARK_BLUE},
+               "subtitle": {"text": subtitle or "", "font": {"size": 12, "color": NHS_DARK_GREY}}},
+        font={"family": FONT, "size": 13, "color": "#231F20"},
+        plot_bgcolor="white", paper_bgcolor="white", height=height,
+        margin={"l": 10, "r": 10, "t": 80 if subtitle else 60, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": -0.3, "x": 0},
+        hoverlabel={"font": {"family": FONT}},
+    )
+    fig.update_xaxes(showline=True, linecolor=NHS_MID_GREY, gridcolor=NHS_PALE_GREY)
+    fig.update_yaxes(showline=True, linecolor=NHS_MID_GREY, gridcolor=NHS_PALE_GREY, zeroline=False)
+    return fig
+
+
+def _hover(metric: Metric) -> str:
+    fmt = ".1f" if metric.unit == "percent" else ",.1f"
+    return (f"%{{customdata[0]}}<br>%{{customdata[1]}}: <b>%{{y:{fmt}}}</b> "
+            f"(95% CI %{{customdata[2]:{fmt}}} to %{{customdata[3]:{fmt}}})"
+            "<br>%{customdata[4]:,.0f} / %{customdata[5]:,.0f}<extra></extra>")
+
+
+def _custom(frame: pd.DataFrame, label_col: str, period_col: str = "period_label") -> list:
+    return frame[[label_col, period_col, "lower", "upper", "numerator", "denominator"]].to_numpy()
+
+
+def trend_chart(frame: pd.DataFrame, metric: Metric, title: str, target: float | None = None,
+                subtitle: str | None = None) -> go.Figure:
+    """Value over time per area; the first area gets a 95% CI band; a dashed target line if set."""
+    fig = go.Figure()
+    for i, (name, rows) in enumerate(frame.groupby("area_name", sort=False)):
+        rows = rows.sort_values("period_start")
+        colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+        if i == 0:
+            fig.add_trace(go.Scatter(
+                x=pd.concat([rows["period_start"], rows["period_start"][::-1]]),
+                y=pd.concat([rows["upper"], rows["lower"][::-1]]), fill="toself", fillcolor="rgba(0,94,184,0.12)",
+                line={"width": 0}, hoverinfo="skip", name=f"{name} 95% CI"))
+        fig.add_trace(go.Scatter(
+            x=rows["period_start"], y=rows["value"], name=name, mode="lines+markers",
+            line={"color": colour, "width": 3 if i == 0 else 2, "dash": "solid" if i == 0 else "dot"},
+            marker={"size": 6 if i == 0 else 4}, customdata=_custom(rows, "area_name"),
+            hovertemplate=_hover(metric)))
+    if target is not None:
+        fig.add_hline(y=target, line={"color": NHS_RED, "dash": "dash", "width": 2},
+                      annotation_text=f"Target {metric.format_value(target)}", annotation_position="top left")
+    fig.update_yaxes(title=axis_title(metric))
+    return style(fig, title, subtitle)
+
+
+def comparison_chart(frame: pd.DataFrame, metric: Metric, title: str, benchmark_label: str,
+                     subtitle: str | None = None, target: float | None = None) -> go.Figure:
+    """Areas ranked by value with 95% CI error bars, coloured by comparison with the benchmark."""
+    frame = frame.sort_values("value")
+    fig = go.Figure()
+    for verdict, rows in frame.groupby("vs_benchmark", sort=False):
+        fig.add_trace(go.Bar(
+            y=rows["area_name"], x=rows["value"], orientation="h", name=COMPARISON_LABELS[verdict],
+            marker={"color": COMPARISON_COLOURS[verdict]},
+            error_x={"type": "data", "symmetric": False, "array": rows["upper"] - rows["value"],
+                     "arrayminus": rows["value"] - rows["lower"], "color": NHS_DARK_GREY, "thickness": 1.2},
+            customdata=_custom(rows, "area_name"),
+            hovertemplate=_hover(metric).replace("%{y", "%{x")))
+    benchmark = float(frame["benchmark"].iloc[0])
+    fig.add_vline(x=benchmark, line={"color": NHS_DARK_BLUE, "width": 2},
+                  annotation_text=f"{benchmark_label} {metric.format_value(benchmark)}",
+                  annotation_position="top right")
+    if target is not None:
+        fig.add_vline(x=target, line={"color": NHS_RED, "dash": "dash", "width": 2},
+                      annotation_text=f"Target {metric.format_value(target)}", annotation_position="bottom right")
+    fig.update_yaxes(categoryorder="array", categoryarray=list(frame["area_name"]), title=None)
+    fig.update_xaxes(title=axis_title(metric))
+    return style(fig, title, subtitle, height=max(320, 90 + 26 * len(frame)))
+
+
+def breakdown_chart(frame: pd.DataFrame, metric: Metric, title: str, overall: float | None = None,
+                    subtitle: str | None = None) -> go.Figure:
+    """One bar per group (ethnicity, IMD quintile, ...) with 95% CI, and the overall figure as a line."""
+    fig = go.Figure(go.Bar(
+        x=frame["breakdown_value"], y=frame["value"], marker={"color": NHS_BLUE},
+        error_y={"type": "data", "symmetric": False, "array": frame["upper"] - frame["value"],
+                 "arrayminus": frame["value"] - frame["lower"], "color": NHS_DARK_GREY},
+        customdata=_custom(frame, "breakdown_value"), hovertemplate=_hover(metric), name=metric.short_title))
+    if overall is not None:
+        fig.add_hline(y=overall, line={"color": NHS_DARK_BLUE, "dash": "dot", "width": 2},
+                      annotation_text=f"All {metric.format_value(overall)}", annotation_position="top left")
+    kind = frame["breakdown"].iloc[0] if "breakdown" in frame else None
+    fig.update_xaxes(title=BREAKDOWN_LABEL.get(kind, None))
+    fig.update_yaxes(title=axis_title(metric))
+    return style(fig, title, subtitle, height=360)
+
+
+def variation_chart(frame: pd.DataFrame, metric: Metric, title: str, benchmark_label: str,
+                    subtitle: str | None = None) -> go.Figure:
+    """Practices' values against their denominator (size), coloured by significance vs the benchmark."""
+    fig = go.Figure()
+    for verdict, rows in frame.groupby("vs_benchmark", sort=False):
+        fig.add_trace(go.Scatter(
+            x=rows["denominator"], y=rows["value"], mode="markers", name=COMPARISON_LABELS[verdict],
+            marker={"color": COMPARISON_COLOURS[verdict], "size": 9, "line": {"width": 0.5, "color": "white"}},
+            error_y={"type": "data", "symmetric": False, "array": rows["upper"] - rows["value"],
+                     "arrayminus": rows["value"] - rows["lower"], "color": NHS_PALE_GREY, "thickness": 1},
+            customdata=_custom(rows, "area_name"), hovertemplate=_hover(metric)))
+    benchmark = float(frame["benchmark"].iloc[0])
+    fig.add_hline(y=benchmark, line={"color": NHS_DARK_BLUE, "width": 2},
+                  annotation_text=f"{benchmark_label} {metric.format_value(benchmark)}",
+                  annotation_position="top left")
+    fig.update_xaxes(title=f"Denominator ({metric.denominator.rstrip('.').lower()})", type="log")
+    fig.update_yaxes(title=axis_title(metric))
+    return style(fig, title, subtitle, height=460)

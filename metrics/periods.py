@@ -1,0 +1,47 @@
+"""Reporting periods: months as YYYY-MM strings in the URL, financial quarters and years in labels."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+import pandas as pd
+
+MONTH_FORMAT = "%Y-%m"
+
+
+def month_end(month: str) -> date:
+    """Last day of a YYYY-MM month: the cut-off for 'the latest period by this month'."""
+    year, mon = (int(part) for part in month.split("-"))
+    return date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def month_options(first: date, last: date) -> list[str]:
+    """Months from ``first`` to ``last`` inclusive, newest first (as the period picker lists them)."""
+    months = pd.period_range(pd.Timestamp(first), pd.Timestamp(last), freq="M")
+    return [p.strftime(MONTH_FORMAT) for p in reversed(months)]
+
+
+def month_name(month: str) -> str:
+    """'2026-09' -> 'September 2026'."""
+    return pd.Timestamp(f"{month}-01").strftime("%B %Y")
+
+
+def financial_year(start: date | pd.Timestamp) -> str:
+    """'2025/26' for any date from April 2025 to March 2026."""
+    year = start.year if start.month >= 4 else start.year - 1
+    return f"{year}/{str(year + 1)[-2:]}"
+
+
+def period_label(frequency: str, start: date | pd.Timestamp) -> str:
+    """Human label of a period: 'Sep 2026', 'Q2 2026/27' or '2025/26'."""
+    start = pd.Timestamp(start)
+    if frequency == "monthly":
+        return start.strftime("%b %Y")
+    if frequency == "quarterly":
+        return f"Q{(start.month - 4) % 12 // 3 + 1} {financial_year(start)}"
+    return financial_year(start)
+
+
+def is_in_season(season_months: tuple[int, ...], month: str) -> bool:
+    return int(month.split("-")[1]) in season_months

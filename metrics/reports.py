@@ -1,0 +1,235 @@
+"""Tidy frames for each section of a page: the store's sums plus catalogue facts and statistics.
+
+Pages call these and hand the result to a chart builder or a table; no page touches SQL or
+computes a statistic itself. Every value comes with its numerator, denominator and 95% CI so the
+figure on screen is auditable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from metrics import store
+from metrics.catalogue import Level, Metric, catalogue
+from metrics.periods import is_in_season, month_end, period_label
+from metrics.settings import data_root
+from metrics.stats import compare_to_benchmark, value_ci
+
+AMBER_TOLERANCE = 0.05  # within 5% (relative) of the target counts as amber, not red
+SPARKLINE_POINTS = 13
+
+
+@dataclass(frozen=True)
+class Area:
+    """An organisation at one level of the hierarchy."""
+
+    code: str
+    name: str
+    level: Level
+
+
+def _root() -> str:
+    return str(data_root())
+
+
+def with_ci(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add value and 95% limits per row on each metric's own scale (percent or per 100,000)."""
+    out = frame.copy()
+    for column in ("value", "lower", "upper"):
+        out[column] = np.nan
+    for metric_id, rows in out.groupby("metric_id").groups.items():
+        unit = catalogue().metric(metric_id).unit
+        v, lo, hi = value_ci(unit, out.loc[rows, "numerator"], out.loc[rows, "denominator"])
+        out.loc[rows, "value"], out.loc[rows, "lower"], out.loc[rows, "upper"] = v, lo, hi
+    return out
+
+
+def series(snapshot: date, metric_ids: list[str], areas: list[Area], end: date | None = None,
+           breakdown: str = "all") -> pd.DataFrame:
+    """Time series for several areas (possibly at different levels), with CIs and labels."""
+    frames = []
+    for level in dict.fromkeys(a.level for a in areas):
+        codes = tuple(a.code for a in areas if a.level == level)
+        frames.append(store.aggregate(_root(), snapshot, tuple(metric_ids), level, area_codes=codes,
+                                      breakdown=breakdown, end=end).assign(level=level))
+    frame = pd.concat(frames, ignore_index=True)
+    names = {a.code: a.name for a in areas}
+    frame["area_name"] = frame["area_code"].map(names)
+    frame["period_label"] = [period_label(catalogue().metric(m).frequency, s)
+                             for m, s in zip(frame["metric_id"], frame["period_start"])]
+    return with_ci(frame)
+
+
+def target_value(metric: Metric, area_series: pd.DataFrame) -> float | None:
+    """The target for one area: the fixed value, or the area's own value in the baseline period."""
+    if metric.target is None:
+        return None
+    if metric.target.value is not None:
+        return metric.target.value
+    base = area_series[area_series["period_start"].dt.date == metric.target.baseline_period_start]
+    return float(base["value"].iloc[0]) if len(base) else None
+
+
+def rag(metric: Metric, value: float, target: float | None, vs_benchmark: str) -> tuple[str, str]:
+    """Red / amber / green and what it was judged against (the target, else the NWL figure)."""
+    if metric.polarity == "neutral" or np.isnan(value):
+        return "grey", "no judgement (neutral metric)" if metric.polarity == "neutral" else "no data"
+    if target is None:
+        colour = {"better": "green", "similar": "amber", "worse": "red"}[vs_benchmark]
+        return colour, "NWL figure"
+    gap = (value - target) if metric.polarity == "higher_is_better" else (target - value)
+    if gap >= 0:
+        return "green", "target"
+    return ("amber" if abs(gap) <= AMBER_TOLERANCE * abs(target) else "red"), "target"
+
+
+def _direction(metric: Metric, change: float) -> str:
+    if np.isnan(change) or change == 0:
+        return "no change" if change == 0 else "-"
+    if metric.polarity == "neutral":
+        return "up" if change > 0 else "down"
+    better = (change > 0) == (metric.polarity == "higher_is_better")
+    return "improving" if better else "worsening"
+
+
+def _previous(metric: Metric, history: pd.DataFrame, latest_start: pd.Timestamp) -> pd.Series | None:
+    """The point to compare with: the previous period, or the same month last season for seasonal metrics."""
+    if metric.season_months:
+        match = history[history["period_start"] == latest_start - pd.DateOffset(years=1)]
+    else:
+        match = history[history["period_start"] < latest_start].tail(1)
+    return match.iloc[-1] if len(match) else None
+
+
+def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFrame) -> dict:
+    """One scorecard line: latest value, CI, target, RAG, change, NWL comparison, sparkline."""
+    latest = area_rows.iloc[-1]
+    nwl_latest = nwl_rows[nwl_rows["period_start"] == latest["period_start"]]
+    nwl_value = float(nwl_latest["value"].iloc[0]) if len(nwl_latest) else np.nan
+    vs_nwl = str(compare_to_benchmark(latest["lower"], latest["upper"], nwl_value, metric.polarity))
+    target = target_value(metric, area_rows)
+    colour, basis = rag(metric, float(latest["value"]), target, vs_nwl)
+    previous = _previous(metric, area_rows, latest["period_start"])
+    change = float(latest["value"] - previous["value"]) if previous is not None else np.nan
+    return {
+        "priority": metric.priority, "metric_id": metric.id, "metric": metric.short_title,
+        "unit": metric.unit_label, "period": latest["period_label"], "period_start": latest["period_start"],
+        "value": latest["value"], "lower": latest["lower"], "upper": latest["upper"],
+        "numerator": latest["numerator"], "denominator": latest["denominator"],
+        "target": target, "rag": colour, "rag_basis": basis,
+        "previous_period": previous["period_label"] if previous is not None else None,
+        "change": change, "direction": _direction(metric, change),
+        "nwl_value": nwl_value, "vs_nwl": vs_nwl,
+        "sparkline": area_rows["value"].tail(SPARKLINE_POINTS).round(2).tolist(),
+        "published_at": metric.lowest_level,
+    }
+
+
+def scorecard(snapshot: date, area: Area, nwl: Area, month: str) -> pd.DataFrame:
+    """Every catalogue metric for one area at the latest period ending by ``month`` (YYYY-MM)."""
+    metrics = catalogue().metrics
+    frame = series(snapshot, [m.id for m in metrics], [area, nwl], end=month_end(month))
+    rows = []
+    for metric in metrics:
+        mine = frame[(frame["metric_id"] == metric.id) & (frame["area_code"] == area.code)]
+        if mine.empty:
+            continue
+        theirs = frame[(frame["metric_id"] == metric.id) & (frame["area_code"] == nwl.code)]
+        rows.append(scorecard_row(metric, mine.sort_values("period_start"), theirs))
+    return pd.DataFrame(rows)
+
+
+def exceptions(card: pd.DataFrame) -> pd.DataFrame:
+    """What the room should discuss: off target (red), significantly worse than NWL, or worsening."""
+    reasons = []
+    for row in card.itertuples():
+        why = []
+        if row.rag == "red":
+            why.append("off target" if row.rag_basis == "target" else "significantly worse than NWL")
+        elif row.vs_nwl == "worse":
+            why.append("significantly worse than NWL")
+        if row.direction == "worsening" and row.rag in ("red", "amber"):
+            why.append(f"worse than {row.previous_period}")
+        if why:
+            reasons.append({"metric_id": row.metric_id, "metric": row.metric, "period": row.period,
+                            "value": row.value, "target": row.target, "rag": row.rag,
+                            "why": "; ".join(why)})
+    order = {"red": 0, "amber": 1, "green": 2, "grey": 3}
+    out = pd.DataFrame(reasons, columns=["metric_id", "metric", "period", "value", "target", "rag", "why"])
+    return out.sort_values("rag", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+def latest_period_start(snapshot: date, metric: Metric, area: Area, month: str) -> pd.Timestamp | None:
+    """Start of the latest period of a metric that ends by ``month`` for this area."""
+    frame = store.aggregate(_root(), snapshot, (metric.id,), area.level, area_codes=(area.code,),
+                            end=month_end(month))
+    return frame["period_start"].max() if len(frame) else None
+
+
+def compare_within(snapshot: date, metric: Metric, parent: Area, level: Level, month: str,
+                   names: dict[str, str]) -> pd.DataFrame:
+    """Every area at ``level`` inside ``parent`` for the latest period by ``month``, with CIs.
+
+    Each area is also compared with the parent's own figure (CI excludes it -> better / worse).
+    """
+    start = latest_period_start(snapshot, metric, parent, month)
+    if start is None:
+        return pd.DataFrame()
+    frame = store.aggregate(_root(), snapshot, (metric.id,), level, within=(parent.level, parent.code),
+                            start=start.date(), end=month_end(month))
+    frame = with_ci(frame[frame["period_start"] == start])
+    frame["area_name"] = frame["area_code"].map(names).fillna(frame["area_code"])
+    frame = against_benchmark(frame, metric, scorecard_value(snapshot, metric, parent, month))
+    frame["period_label"] = period_label(metric.frequency, start)
+    return frame.sort_values("value", ascending=False).reset_index(drop=True)
+
+
+def against_benchmark(frame: pd.DataFrame, metric: Metric, benchmark: float) -> pd.DataFrame:
+    """Mark each row better / similar / worse than ``benchmark`` by whether its 95% CI excludes it."""
+    return frame.assign(benchmark=benchmark, vs_benchmark=compare_to_benchmark(
+        frame["lower"], frame["upper"], benchmark, metric.polarity))
+
+
+def snapshot_table() -> pd.DataFrame:
+    """One row per snapshot: what it holds and when it was written."""
+    rows = []
+    for snap, folder in zip(store.snapshots(_root()), store.snapshot_dirs(_root())):
+        info = store.snapshot_summary(_root(), snap)
+        written = pd.Timestamp((folder / "metric_values.parquet").stat().st_mtime, unit="s")
+        rows.append({"Snapshot (data as at)": snap, "Rows": info["rows"], "Metrics": info["metrics"],
+                     "Latest period ends": info["last_period_end"].date(),
+                     "Loaded": f"{written:%d %b %Y %H:%M} UTC"})
+    return pd.DataFrame(rows).sort_values("Snapshot (data as at)", ascending=False)
+
+
+def breakdown(snapshot: date, metric: Metric, area: Area, kind: str, month: str) -> pd.DataFrame:
+    """One inequality breakdown (e.g. by IMD quintile) for an area at the latest period by ``month``."""
+    start = latest_period_start(snapshot, metric, area, month)
+    if start is None:
+        return pd.DataFrame()
+    frame = store.aggregate(_root(), snapshot, (metric.id,), area.level, area_codes=(area.code,),
+                            breakdown=kind, start=start.date(), end=month_end(month))
+    frame = with_ci(frame[frame["period_start"] == start])
+    frame["period_label"] = period_label(metric.frequency, start)
+    return frame.sort_values("breakdown_value").reset_index(drop=True)
+
+
+def scorecard_value(snapshot: date, metric: Metric, area: Area, month: str) -> float | None:
+    """The area's value at the metric's latest period by ``month`` (the 'All' line on breakdowns)."""
+    start = latest_period_start(snapshot, metric, area, month)
+    if start is None:
+        return None
+    frame = with_ci(store.aggregate(_root(), snapshot, (metric.id,), area.level, area_codes=(area.code,),
+                                    start=start.date(), end=month_end(month)))
+    return float(frame.loc[frame["period_start"] == start, "value"].iloc[0])
+
+
+def in_season_note(metric: Metric, month: str) -> str | None:
+    """Seasonal metrics are cumulative from September; say so when the month is out of season."""
+    if metric.season_months and not is_in_season(metric.season_months, month):
+        return f"{metric.short_title} is collected September to February; showing the latest season."
+    return None

@@ -1,0 +1,5 @@
+"""frailty priority page: the shared priority template for this priority."""
+
+from pages._priority import render
+
+render("frailty")
