@@ -32,7 +32,7 @@ def _values(snapshot: date) -> pd.DataFrame:
     rows = []
     for month, base in ((date(2026, 8, 1), 0), (date(2026, 9, 1), 10)):
         end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
-        for org, num, den in (("P1", 90, 100), ("P2", 10, 100), ("P3", 50, 200), ("P4", 30, 50)):
+        for org, num, den in (("P1", 80, 100), ("P2", 10, 100), ("P3", 50, 200), ("P4", 30, 50)):
             rows.append(("flu_uptake_65_plus", month, end, org, "all", "", num + base + revised, den))
         for org, num, den in (("B1", 800, 1000), ("B2", 450, 500)):
             rows.append(("discharged_usual_residence", month, end, org, "all", "", num, den))

@@ -20,37 +20,37 @@ def test_snapshots_listed_from_partitions(tiny_root):
 def test_files_readable_with_plain_duckdb(tiny_root):
     rows = duckdb.sql(f"SELECT count(*), count(DISTINCT snapshot_date) FROM read_parquet("
                       f"'{store.parquet_glob(tiny_root, 'metric_values')}', hive_partitioning=true)").fetchall()[0]
-    assert rows == (38, 2)
+    assert rows == (30, 2)  # 15 rows per snapshot
 
 
 def test_pcn_aggregate_sums_numerators_and_denominators(tiny_root):
     frame = store.aggregate(str(tiny_root), SNAP_NEW, FLU, "pcn", area_codes=("N1",),
                             start=date(2026, 8, 1), end=date(2026, 8, 31))
     row = frame.iloc[0]
-    # P1 91/100 and P2 11/100: pooled 102/200 = 51%, not the mean of the two rates.
-    assert (row.numerator, row.denominator, row.n_orgs) == (102, 200, 2)
+    # P1 81/100 and P2 11/100: pooled 92/200.
+    assert (row.numerator, row.denominator, row.n_orgs) == (92, 200, 2)
 
 
 def test_borough_and_ics_aggregates(tiny_root):
     boroughs = store.aggregate(str(tiny_root), SNAP_OLD, FLU, "borough", end=date(2026, 8, 31))
-    assert dict(zip(boroughs.area_code, boroughs.numerator)) == {"B1": 150, "B2": 30}
+    assert dict(zip(boroughs.area_code, boroughs.numerator)) == {"B1": 140, "B2": 30}
     assert dict(zip(boroughs.area_code, boroughs.denominator)) == {"B1": 400, "B2": 50}
     ics = store.aggregate(str(tiny_root), SNAP_OLD, FLU, "ics", area_codes=("Q1",), end=date(2026, 8, 31))
-    assert (ics.numerator.iloc[0], ics.denominator.iloc[0]) == (180, 450)
+    assert (ics.numerator.iloc[0], ics.denominator.iloc[0]) == (170, 450)
 
 
 def test_within_picks_children_of_one_ancestor(tiny_root):
     frame = store.aggregate(str(tiny_root), SNAP_NEW, FLU, "practice", within=("pcn", "N1"),
                             start=date(2026, 9, 1))
     assert sorted(frame.area_code) == ["P1", "P2"]
-    assert frame.set_index("area_code").numerator.to_dict() == {"P1": 101, "P2": 21}
+    assert frame.set_index("area_code").numerator.to_dict() == {"P1": 91, "P2": 21}
 
 
 def test_snapshot_is_respected(tiny_root):
     args = (FLU, "practice")
     old = store.aggregate(str(tiny_root), SNAP_OLD, *args, area_codes=("P1",), start=date(2026, 9, 1))
     new = store.aggregate(str(tiny_root), SNAP_NEW, *args, area_codes=("P1",), start=date(2026, 9, 1))
-    assert (old.numerator.iloc[0], new.numerator.iloc[0]) == (100, 101)
+    assert (old.numerator.iloc[0], new.numerator.iloc[0]) == (90, 91)
 
 
 def test_borough_level_metric_has_no_pcn_rows(tiny_root):

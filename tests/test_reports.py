@@ -1,0 +1,83 @@
+"""Page frames on the tiny store: scorecard, RAG, exceptions, comparisons and breakdowns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metrics import reports
+from metrics.catalogue import catalogue
+from metrics.reports import Area
+from tests.conftest import SNAP_NEW
+
+B1 = Area("B1", "Borough One", "borough")
+ICS = Area("Q1", "Test ICS", "ics")
+FLU = catalogue().metric("flu_uptake_65_plus")
+
+
+@pytest.fixture(autouse=True)
+def _tiny(tiny_root, monkeypatch):
+    monkeypatch.setenv("ICP_DATA_ROOT", str(tiny_root))
+
+
+def test_scorecard_has_latest_value_change_and_nwl():
+    card = reports.scorecard(SNAP_NEW, B1, ICS, "2026-09").set_index("metric_id")
+    flu = card.loc["flu_uptake_65_plus"]
+    # Sep 2026, latest snapshot: P1 91, P2 21, P3 61 over 100 + 100 + 200; P4 41/50 outside B1.
+    assert flu.numerator == 173 and flu.denominator == 400
+    assert flu.value == pytest.approx(100 * 173 / 400)
+    assert flu.nwl_value == pytest.approx(100 * (173 + 41) / 450)
+    assert flu.target == 75 and flu.rag == "red" and flu.rag_basis == "target"
+    assert "discharged_usual_residence" in card.index
+
+
+def test_rag_rules():
+    assert reports.rag(FLU, 76, 75, "similar") == ("green", "target")
+    assert reports.rag(FLU, 72, 75, "similar") == ("amber", "target")
+    assert reports.rag(FLU, 60, 75, "better") == ("red", "target")
+    no_target = catalogue().metric("emergency_admissions_65_plus")
+    assert reports.rag(no_target, 10, None, "worse") == ("red", "NWL figure")
+    assert reports.rag(catalogue().metric("wsic_stable"), 19, None, "worse")[0] == "grey"
+
+
+def test_lower_is_better_target_direction():
+    care_home = catalogue().metric("care_home_admissions_65_plus")
+    assert reports.rag(care_home, 400, 450, "similar")[0] == "green"
+    assert reports.rag(care_home, 460, 450, "similar")[0] == "amber"
+
+
+def test_exceptions_explain_themselves():
+    card = reports.scorecard(SNAP_NEW, B1, ICS, "2026-09")
+    found = reports.exceptions(card).set_index("metric_id")
+    assert "off target" in found.loc["flu_uptake_65_plus", "why"]
+
+
+def test_compare_within_ranks_children_against_parent():
+    names = {"N1": "PCN One", "N2": "PCN Two"}
+    frame = reports.compare_within(SNAP_NEW, FLU, B1, "pcn", "2026-09", names)
+    assert list(frame.area_name) == ["PCN One", "PCN Two"]
+    assert frame.benchmark.iloc[0] == pytest.approx(100 * 173 / 400)
+    assert set(frame.vs_benchmark) <= {"better", "similar", "worse"}
+    assert (frame.lower <= frame.value).all() and (frame.value <= frame.upper).all()
+
+
+def test_breakdown_for_latest_period_with_data():
+    frame = reports.breakdown(SNAP_NEW, FLU, B1, "sex", "2026-08")
+    assert list(frame.breakdown_value) == ["Female", "Male"]
+    assert frame.value.tolist() == pytest.approx([100.0, 75.0])
+
+
+def test_seasonal_change_compares_with_same_month_last_season():
+    history = pd.DataFrame({"period_start": pd.to_datetime(["2025-09-01", "2026-08-01", "2026-09-01"]),
+                            "value": [40.0, 70.0, 45.0], "period_label": ["Sep 2025", "Aug 2026", "Sep 2026"]})
+    previous = reports._previous(FLU, history, pd.Timestamp("2026-09-01"))
+    assert previous["period_label"] == "Sep 2025"
+
+
+def test_with_ci_puts_value_inside_limits():
+    frame = pd.DataFrame({"metric_id": ["flu_uptake_65_plus", "emergency_admissions_65_plus"],
+                          "numerator": [30.0, 12.0], "denominator": [40.0, 1000.0]})
+    out = reports.with_ci(frame)
+    assert out.value.tolist() == pytest.approx([75.0, 1200.0])
+    assert np.all(out.lower < out.value) and np.all(out.value < out.upper)
