@@ -92,6 +92,13 @@ class Metric(_Strict):
     def pages(self) -> tuple[str, ...]:
         return (self.priority, *self.also_on)
 
+    def format_change(self, change: float | None) -> str:
+        """A change in the metric's units: percentage points for percentages."""
+        if change is None or change != change:
+            return "-"
+        digits = 2 if 0 < abs(change) < 0.05 else 1
+        return f"{change:+.{digits}f} pp" if self.unit == "percent" else f"{change:+,.{digits}f}"
+
     def format_value(self, value: float | None) -> str:
         if value is None or value != value:
             return "-"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from metrics.catalogue import BREAKDOWN_LABEL, Metric
+from metrics.catalogue import Metric
 
 # NHS identity colour palette (england.nhs.uk/nhsidentity).
 NHS_BLUE = "#005EB8"
@@ -99,27 +99,30 @@ def trend_chart(frame: pd.DataFrame, metric: Metric, title: str, target: float |
 
 def comparison_chart(frame: pd.DataFrame, metric: Metric, title: str, benchmark_label: str,
                      subtitle: str | None = None, target: float | None = None) -> go.Figure:
-    """Areas ranked by value with 95% CI error bars, coloured by comparison with the benchmark."""
+    """Areas ranked by value as dots with 95% CI whiskers, coloured by comparison with the benchmark.
+
+    Dots rather than bars: a bar from zero hides the differences and intervals that matter here.
+    """
     frame = frame.sort_values("value")
     fig = go.Figure()
     for verdict, rows in frame.groupby("vs_benchmark", sort=False):
-        fig.add_trace(go.Bar(
-            y=rows["area_name"], x=rows["value"], orientation="h", name=COMPARISON_LABELS[verdict],
-            marker={"color": COMPARISON_COLOURS[verdict]},
+        fig.add_trace(go.Scatter(
+            y=rows["area_name"], x=rows["value"], mode="markers", name=COMPARISON_LABELS[verdict],
+            marker={"color": COMPARISON_COLOURS[verdict], "size": 12, "line": {"width": 1, "color": "white"}},
             error_x={"type": "data", "symmetric": False, "array": rows["upper"] - rows["value"],
-                     "arrayminus": rows["value"] - rows["lower"], "color": NHS_DARK_GREY, "thickness": 1.2},
+                     "arrayminus": rows["value"] - rows["lower"], "color": NHS_DARK_GREY, "thickness": 1.5},
             customdata=_custom(rows, "area_name"),
             hovertemplate=_hover(metric).replace("%{y", "%{x")))
     benchmark = float(frame["benchmark"].iloc[0])
     fig.add_vline(x=benchmark, line={"color": NHS_DARK_BLUE, "width": 2},
                   annotation_text=f"{benchmark_label} {metric.format_value(benchmark)}",
-                  annotation_position="top right")
+                  annotation_position="bottom right")
     if target is not None:
         fig.add_vline(x=target, line={"color": NHS_RED, "dash": "dash", "width": 2},
-                      annotation_text=f"Target {metric.format_value(target)}", annotation_position="bottom right")
-    fig.update_yaxes(categoryorder="array", categoryarray=list(frame["area_name"]), title=None)
+                      annotation_text=f"Target {metric.format_value(target)}", annotation_position="top left")
+    fig.update_yaxes(categoryorder="array", categoryarray=list(frame["area_name"]), title=None, type="category")
     fig.update_xaxes(title=axis_title(metric))
-    return style(fig, title, subtitle, height=max(320, 90 + 26 * len(frame)))
+    return style(fig, title, subtitle, height=max(320, 150 + 28 * len(frame)))
 
 
 def breakdown_chart(frame: pd.DataFrame, metric: Metric, title: str, overall: float | None = None,
@@ -133,8 +136,7 @@ def breakdown_chart(frame: pd.DataFrame, metric: Metric, title: str, overall: fl
     if overall is not None:
         fig.add_hline(y=overall, line={"color": NHS_DARK_BLUE, "dash": "dot", "width": 2},
                       annotation_text=f"All {metric.format_value(overall)}", annotation_position="top left")
-    kind = frame["breakdown"].iloc[0] if "breakdown" in frame else None
-    fig.update_xaxes(title=BREAKDOWN_LABEL.get(kind, None))
+    fig.update_xaxes(title=None, type="category")
     fig.update_yaxes(title=axis_title(metric))
     return style(fig, title, subtitle, height=360)
 
@@ -154,6 +156,7 @@ def variation_chart(frame: pd.DataFrame, metric: Metric, title: str, benchmark_l
     fig.add_hline(y=benchmark, line={"color": NHS_DARK_BLUE, "width": 2},
                   annotation_text=f"{benchmark_label} {metric.format_value(benchmark)}",
                   annotation_position="top left")
-    fig.update_xaxes(title=f"Denominator ({metric.denominator.rstrip('.').lower()})", type="log")
+    fig.update_xaxes(title=f"Denominator ({metric.denominator.rstrip('.').lower()})", type="log",
+                     tickformat=",.0f")
     fig.update_yaxes(title=axis_title(metric))
     return style(fig, title, subtitle, height=460)

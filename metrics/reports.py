@@ -87,6 +87,11 @@ def rag(metric: Metric, value: float, target: float | None, vs_benchmark: str) -
     return ("amber" if abs(gap) <= AMBER_TOLERANCE * abs(target) else "red"), "target"
 
 
+def season_in_progress(metric: Metric, period_start: pd.Timestamp) -> bool:
+    """True for a seasonal metric before the last month of its season."""
+    return bool(metric.season_months) and period_start.month != metric.season_months[-1]
+
+
 def _direction(metric: Metric, change: float) -> str:
     if np.isnan(change) or change == 0:
         return "no change" if change == 0 else "-"
@@ -112,9 +117,14 @@ def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFram
     nwl_value = float(nwl_latest["value"].iloc[0]) if len(nwl_latest) else np.nan
     vs_nwl = str(compare_to_benchmark(latest["lower"], latest["upper"], nwl_value, metric.polarity))
     target = target_value(metric, area_rows)
-    colour, basis = rag(metric, float(latest["value"]), target, vs_nwl)
     previous = _previous(metric, area_rows, latest["period_start"])
     change = float(latest["value"] - previous["value"]) if previous is not None else np.nan
+    if season_in_progress(metric, latest["period_start"]) and previous is not None:
+        # A cumulative season is not judged against its end-of-season target until the season ends.
+        verdict = str(compare_to_benchmark(latest["lower"], latest["upper"], previous["value"], metric.polarity))
+        colour, basis = rag(metric, float(latest["value"]), None, verdict)[0], "same point last season"
+    else:
+        colour, basis = rag(metric, float(latest["value"]), target, vs_nwl)
     return {
         "priority": metric.priority, "metric_id": metric.id, "metric": metric.short_title,
         "unit": metric.unit_label, "period": latest["period_label"], "period_start": latest["period_start"],
@@ -149,7 +159,8 @@ def exceptions(card: pd.DataFrame) -> pd.DataFrame:
     for row in card.itertuples():
         why = []
         if row.rag == "red":
-            why.append("off target" if row.rag_basis == "target" else "significantly worse than NWL")
+            why.append({"target": "off target", "NWL figure": "significantly worse than NWL"}.get(
+                row.rag_basis, f"significantly worse than the {row.rag_basis}"))
         elif row.vs_nwl == "worse":
             why.append("significantly worse than NWL")
         if row.direction == "worsening" and row.rag in ("red", "amber"):
@@ -158,9 +169,10 @@ def exceptions(card: pd.DataFrame) -> pd.DataFrame:
             reasons.append({"metric_id": row.metric_id, "metric": row.metric, "period": row.period,
                             "value": row.value, "target": row.target, "rag": row.rag,
                             "why": "; ".join(why)})
-    order = {"red": 0, "amber": 1, "green": 2, "grey": 3}
     out = pd.DataFrame(reasons, columns=["metric_id", "metric", "period", "value", "target", "rag", "why"])
-    return out.sort_values("rag", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    # Most serious first: red before amber, and within a colour those with more reasons to worry.
+    severity = out["rag"].map({"red": 0, "amber": 1, "green": 2, "grey": 3}) * 10 - out["why"].str.count(";")
+    return out.iloc[severity.argsort(kind="stable")].reset_index(drop=True)
 
 
 def latest_period_start(snapshot: date, metric: Metric, area: Area, month: str) -> pd.Timestamp | None:

@@ -57,31 +57,35 @@ def ensure_data() -> None:
 def synced_select(label: str, options: Sequence[str], key: str, default: str,
                   format_func: Callable[[str], str] = str, aliases: dict[str, str] | None = None,
                   **kwargs) -> str:
-    """A selectbox whose value follows the URL parameter ``key`` when the URL changed."""
-    url_value = st.query_params.get(key)
-    if url_value is not None and aliases:
-        url_value = aliases.get(url_value.lower(), url_value)
-    if url_value is not None and url_value != st.session_state.get(f"_url_{key}") and url_value in options:
-        st.session_state[key] = url_value
-    if st.session_state.get(key) not in options:
+    """A selectbox that takes its value from the URL when the URL was changed from outside.
+
+    The URL changes from outside when a link is followed or pasted; then a missing parameter means
+    the default. Otherwise (a widget was used, or the sidebar switched page) the session value stands.
+    On a fresh session the session is empty, so the URL or the default applies either way.
+    """
+    if st.session_state.get("_url_external") or key not in st.session_state:
+        url_value = st.query_params.get(key)
+        if url_value is not None and aliases:
+            url_value = aliases.get(url_value.lower(), url_value)
+        st.session_state[key] = url_value if url_value in options else default
+    elif st.session_state.get(key) not in options:
         st.session_state[key] = default
     return st.selectbox(label, options, key=key, format_func=format_func, **kwargs)
 
 
 def publish(params: dict[str, str]) -> None:
-    """Write the current filters to the URL (and remember what we wrote)."""
-    for key in FILTER_KEYS:
-        value = params.get(key)
-        if value:
-            if st.query_params.get(key) != value:
-                st.query_params[key] = value
-        elif key in st.query_params:
-            del st.query_params[key]
-        st.session_state[f"_url_{key}"] = value
+    """Write the filters to the URL and remember them, so the next run can tell if a link changed it."""
+    clean = {k: v for k, v in params.items() if k in FILTER_KEYS and v}
+    st.query_params.from_dict(clean)
+    st.session_state["_url_last"] = clean
 
 
 def global_filters() -> ViewState:
     """Sidebar filters shared by every page: snapshot, borough, PCN and month."""
+    current = {k: v for k, v in st.query_params.to_dict().items() if k in FILTER_KEYS}
+    # Sidebar navigation arrives with no parameters at all (Streamlit drops unbound ones on a page
+    # switch): keep the session's filters then. Links and pasted URLs always carry some.
+    st.session_state["_url_external"] = bool(current) and current != st.session_state.get("_url_last")
     snaps = [d.isoformat() for d in reversed(store.snapshots(root()))]
     with st.sidebar:
         st.header("Filters")
@@ -101,7 +105,7 @@ def global_filters() -> ViewState:
         months = month_options(first, last)
         period = synced_select("Month", months, "period", months[0], format_func=month_name)
     view = ViewState(snapshot=snap, borough=borough, borough_code=borough_code, pcn=pcn or None,
-                     pcn_name=pcn_names.get(pcn), period=period, metric=st.query_params.get("metric"))
+                     pcn_name=pcn_names.get(pcn), period=period, metric=current.get("metric"))
     st.session_state["view"] = view
     publish(view.query_params())
     return view
@@ -125,6 +129,17 @@ def practice_pcn_names(snapshot: date) -> dict[str, str]:
 
 
 def current_view() -> ViewState:
+    """The filters app.py set for this run.
+
+    Streamlit 1.67 runs a ``pages/`` file on its own (legacy multipage mode) for the first request after
+    the server starts if app.py has not yet called ``st.navigation``; then there is no view. Switch the
+    legacy mode off and rerun, so app.py runs and lays out the requested page.
+    """
+    if "view" not in st.session_state:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     return st.session_state["view"]
 
 
@@ -172,6 +187,11 @@ def ci_table(frame: pd.DataFrame, metric: Metric, name_label: str = "Area",
     st.dataframe(table, hide_index=True, width="stretch", column_config=config)
     if frame["numerator"].between(1, 7).any():
         st.caption(SMALL_NUMBER_NOTE)
+
+
+def table_height(rows: int) -> int:
+    """Pixel height that shows every row of a dataframe without an inner scrollbar."""
+    return 38 + 35 * rows
 
 
 def rag_style(column: pd.Series) -> list[str]:

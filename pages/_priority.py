@@ -24,8 +24,9 @@ def headline(view: ViewState, area: Area, metrics: list[Metric]) -> None:
             metric = catalogue().metric(row.metric_id)
             good_up = metric.polarity == "higher_is_better"
             col.metric(
-                f"{metric.short_title} ({row.period})", metric.format_value(row.value),
-                delta=None if row.change != row.change else f"{row.change:+.1f} vs {row.previous_period}",
+                metric.short_title, metric.format_value(row.value),
+                delta=None if row.change != row.change else metric.format_change(row.change),
+                delta_description=f"{row.period} vs {row.previous_period}" if row.previous_period else row.period,
                 delta_color="normal" if good_up else "inverse" if metric.polarity == "lower_is_better" else "off",
                 help=f"{metric.definition} Target: {metric.format_value(row.target)}. "
                      f"RAG {row.rag} (against the {row.rag_basis}).",
@@ -73,9 +74,10 @@ def breakdowns(view: ViewState, area: Area, metric: Metric) -> None:
         if frame.empty:
             continue
         with col:
-            title = charts.chart_title(metric, f"{area.name} by {BREAKDOWN_LABEL[kind].lower()}",
-                                       frame["period_label"].iloc[0])
-            ui.show_figure(charts.breakdown_chart(frame, metric, title, overall=overall), key=f"bd_{kind}")
+            title = f"{metric.short_title} by {BREAKDOWN_LABEL[kind].lower()}"
+            subtitle = f"{metric.unit_label}, {area.name}, {frame['period_label'].iloc[0]}; whiskers: 95% CI"
+            ui.show_figure(charts.breakdown_chart(frame, metric, title, overall=overall, subtitle=subtitle),
+                           key=f"bd_{kind}")
     st.caption("Groups whose 95% confidence intervals do not overlap differ significantly. "
                "Other breakdowns (age band, sex) are in the data and the Variation explorer.")
 

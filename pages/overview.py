@@ -4,9 +4,9 @@ import streamlit as st
 
 from metrics import reports, ui
 from metrics.catalogue import catalogue
-from metrics.charts import RAG_COLOURS
 from metrics.periods import month_name
 
+TOP_EXCEPTIONS = 10
 RAG_LABEL = {"green": "On track", "amber": "Near", "red": "Off track", "grey": "No judgement"}
 
 view = ui.current_view()
@@ -32,8 +32,14 @@ else:
         Value=[catalogue().metric(m).format_value(v) for m, v in zip(exceptions["metric_id"], exceptions["value"])],
         Target=[catalogue().metric(m).format_value(t) for m, t in zip(exceptions["metric_id"], exceptions["target"])],
     ).rename(columns={"metric": "Metric", "period": "Period", "rag": "RAG", "why": "Why it is flagged"})
-    st.dataframe(shown[["RAG", "Metric", "Period", "Value", "Target", "Why it is flagged"]]
-                 .style.apply(ui.rag_style, subset=["RAG"]), hide_index=True, width="stretch")
+    shown = shown[["RAG", "Metric", "Period", "Value", "Target", "Why it is flagged"]]
+    top, rest = shown.head(TOP_EXCEPTIONS), shown.iloc[TOP_EXCEPTIONS:]
+    st.dataframe(top.style.apply(ui.rag_style, subset=["RAG"]), hide_index=True, width="stretch",
+                 height=ui.table_height(len(top)))
+    if len(rest):
+        with st.expander(f"{len(rest)} more flagged metrics"):
+            st.dataframe(rest.style.apply(ui.rag_style, subset=["RAG"]), hide_index=True, width="stretch",
+                         height=ui.table_height(len(rest)))
 
 st.subheader(f"Scorecard, latest period by {month_name(view.period)}")
 st.caption("Each metric's latest published period. RAG is judged against the target where there is one "
@@ -54,14 +60,19 @@ for priority in catalogue().priorities:
         CI=[f"{m.format_value(lo)} to {m.format_value(hi)}" for m, lo, hi in zip(metrics, rows["lower"], rows["upper"])],
         Target=[m.format_value(t) for m, t in zip(metrics, rows["target"])],
         NWL=[m.format_value(v) for m, v in zip(metrics, rows["nwl_value"])],
-        Change=[f"{c:+.1f} ({d})" if c == c else "-" for c, d in zip(rows["change"], rows["direction"])],
+        Change=[f"{m.format_change(c)} ({d})" if c == c else "-"
+                for m, c, d in zip(metrics, rows["change"], rows["direction"])],
     ).rename(columns={"metric": "Metric", "period": "Period", "rag": "RAG", "vs_nwl": "vs NWL",
                       "CI": "95% CI", "sparkline": "Trend", "unit": "Unit"})
     shown = table[["RAG", "Metric", "Period", "Value", "95% CI", "Target", "NWL", "vs NWL", "Change", "Trend"]]
     st.dataframe(
         shown.style.apply(ui.rag_style, subset=["RAG"]), hide_index=True, width="stretch",
-        column_config={"Trend": st.column_config.LineChartColumn("Trend (last 13 periods)", width="medium"),
-                       "Metric": st.column_config.TextColumn(width="large")},
-        key=f"scorecard_{priority.id}")
-st.caption(f"RAG colours: " + ", ".join(f"{RAG_LABEL[k]} {v}" for k, v in RAG_COLOURS.items()) +
-           ". Borough-level metrics (BCF, talking therapies) are published for boroughs only.")
+        column_config={"Trend": st.column_config.LineChartColumn("Trend", width=110),
+                       "RAG": st.column_config.TextColumn(width=58), "Metric": st.column_config.TextColumn(width=215),
+                       "Period": st.column_config.TextColumn(width=85), "Value": st.column_config.TextColumn(width=70),
+                       "95% CI": st.column_config.TextColumn(width=125), "Target": st.column_config.TextColumn(width=62),
+                       "NWL": st.column_config.TextColumn(width=66), "vs NWL": st.column_config.TextColumn(width=64),
+                       "Change": st.column_config.TextColumn(width=150)},
+        height=ui.table_height(len(shown)), key=f"scorecard_{priority.id}")
+st.caption("Borough-level metrics (BCF, talking therapies, care home admissions) are published for boroughs "
+           "only, so they drop out of the scorecard when a PCN is chosen.")

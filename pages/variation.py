@@ -33,7 +33,7 @@ counts = practices["vs_benchmark"].value_counts()
 cols = st.columns(3)
 for col, verdict in zip(cols, ("worse", "similar", "better") if metric.polarity != "neutral"
                         else ("higher", "similar", "lower")):
-    col.metric(charts.COMPARISON_LABELS[verdict] + " than NWL", int(counts.get(verdict, 0)), border=True)
+    col.metric(charts.COMPARISON_LABELS[verdict] + (" from NWL" if verdict == "similar" else " than NWL"), int(counts.get(verdict, 0)), border=True)
 
 st.subheader("All practices")
 st.caption("Click a column heading to sort.")

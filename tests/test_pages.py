@@ -1,0 +1,82 @@
+"""Smoke tests: every page runs without raising on the demo data, for several boroughs and a PCN."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metrics.demo import generate_demo
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["pages/overview.py", "pages/population_health.py", "pages/frailty.py", "pages/diabetes.py",
+         "pages/mental_health.py", "pages/vaccination.py", "pages/variation.py", "pages/definitions.py"]
+BOROUGHS = ["Harrow", "Westminster", "Hammersmith & Fulham"]
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo")
+    generate_demo(root)
+    return root
+
+
+def run_page(root: Path, page: str, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
+    monkeypatch.setenv("ICP_DATA_ROOT", str(root))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(params)
+    at.run()
+    if page != PAGES[0]:
+        at.switch_page(page).run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.mark.parametrize("borough", BOROUGHS)
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_for_borough(demo_root, monkeypatch, page, borough):
+    at = run_page(demo_root, page, monkeypatch, borough=borough)
+    assert_clean(at)
+    assert at.session_state["view"].borough == borough
+    assert at.title, "every page has a title"
+
+
+def test_overview_scorecard_and_exceptions(demo_root, monkeypatch):
+    at = run_page(demo_root, PAGES[0], monkeypatch, borough="Harrow", period="2026-09")
+    assert_clean(at)
+    assert at.title[0].value == "System oversight: Harrow"
+    headers = [h.value for h in at.subheader]
+    assert any(h.startswith("Exceptions for discussion") for h in headers)
+    assert len(at.dataframe) >= 6  # exceptions plus one scorecard per priority
+
+
+@pytest.mark.parametrize("page", ["pages/frailty.py", "pages/variation.py", "pages/vaccination.py"])
+def test_pcn_drill_down_view(demo_root, monkeypatch, page):
+    at = run_page(demo_root, page, monkeypatch, borough="Harrow", pcn="U89806")
+    assert_clean(at)
+    assert at.session_state["view"].pcn_name == "Sphere PCN"
+
+
+def test_borough_level_metric_says_so(demo_root, monkeypatch):
+    at = run_page(demo_root, "pages/frailty.py", monkeypatch, borough="Ealing",
+                  metric="discharged_usual_residence")
+    assert_clean(at)
+    assert any("borough level only" in i.value for i in at.info)
+
+
+def test_older_snapshot_and_bad_url_values_fall_back(demo_root, monkeypatch):
+    at = run_page(demo_root, PAGES[0], monkeypatch, snapshot="2026-08-05", borough="Nowhere", period="1999-01")
+    assert_clean(at)
+    view = at.session_state["view"]
+    assert str(view.snapshot) == "2026-08-05" and view.borough == "Harrow" and view.period == "2026-07"
+
+
+def test_first_run_generates_demo_data(tmp_path, monkeypatch):
+    at = run_page(tmp_path, PAGES[0], monkeypatch)
+    assert_clean(at)
+    assert len(list(tmp_path.glob("snapshot_date=*/metric_values.parquet"))) == 3
+    assert at.title[0].value.startswith("System oversight")
