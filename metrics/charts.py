@@ -73,12 +73,26 @@ def _custom(frame: pd.DataFrame, label_col: str, period_col: str = "period_label
     return frame[[label_col, period_col, "lower", "upper", "numerator", "denominator"]].to_numpy()
 
 
+def with_gaps(rows: pd.DataFrame) -> pd.DataFrame:
+    """Insert an empty row where periods are missing (e.g. between flu seasons) so lines break there."""
+    starts = rows["period_start"]
+    steps = starts.diff()
+    if len(rows) < 3:
+        return rows
+    gaps = steps > steps.median() * 1.5
+    if not gaps.any():
+        return rows
+    blanks = rows.loc[gaps].assign(value=float("nan"), lower=float("nan"), upper=float("nan"),
+                                   period_start=starts[gaps] - steps.median())
+    return pd.concat([rows, blanks]).sort_values("period_start")
+
+
 def trend_chart(frame: pd.DataFrame, metric: Metric, title: str, target: float | None = None,
                 subtitle: str | None = None) -> go.Figure:
     """Value over time per area; the first area gets a 95% CI band; a dashed target line if set."""
     fig = go.Figure()
     for i, (name, rows) in enumerate(frame.groupby("area_name", sort=False)):
-        rows = rows.sort_values("period_start")
+        rows = with_gaps(rows.sort_values("period_start"))
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         if i == 0:
             fig.add_trace(go.Scatter(
@@ -117,9 +131,12 @@ def comparison_chart(frame: pd.DataFrame, metric: Metric, title: str, benchmark_
     fig.add_vline(x=benchmark, line={"color": NHS_DARK_BLUE, "width": 2},
                   annotation_text=f"{benchmark_label} {metric.format_value(benchmark)}",
                   annotation_position="bottom right")
-    if target is not None:
+    span = float(frame["upper"].max() - frame["lower"].min())
+    if target is not None and frame["lower"].min() - span <= target <= frame["upper"].max() + span:
         fig.add_vline(x=target, line={"color": NHS_RED, "dash": "dash", "width": 2},
                       annotation_text=f"Target {metric.format_value(target)}", annotation_position="top left")
+    elif target is not None:  # far off the scale: say so rather than squash the dots against one edge
+        subtitle = f"{subtitle or ''} Target {metric.format_value(target)} is off the scale.".strip()
     fig.update_yaxes(categoryorder="array", categoryarray=list(frame["area_name"]), title=None, type="category")
     fig.update_xaxes(title=axis_title(metric))
     return style(fig, title, subtitle, height=max(320, 150 + 28 * len(frame)))

@@ -35,7 +35,10 @@ PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
 # Days after period end before a period is published. Monthly extracts land within days (a snapshot on
 # the 5th carries the previous month); quarterly and annual returns take longer.
 PUBLICATION_LAG_DAYS = {"monthly": 5, "quarterly": 45, "annual": 120}
-PROVISIONAL_FACTORS = (0.97, 0.99)  # share of the final count already recorded: newest period first
+# Share of the final count already recorded, newest period first. Activity (admissions, flows) is coded
+# late, so its newest months are revised noticeably; register-based shares barely move.
+PROVISIONAL_FACTORS = (0.97, 0.99)
+REGISTER_PROVISIONAL_FACTORS = (0.996, 0.999)
 METRIC_VALUES_FILE, ORGS_FILE, STAGED_SUFFIX = "metric_values.parquet", "orgs.parquet", ".part"
 FRAIL_METRICS = ("frail_top15_identified", "frail_mdt_care_plan")
 LOS_METRICS = ("length_of_stay_14_plus", "length_of_stay_21_plus")
@@ -432,7 +435,10 @@ def _published_rows(truth: Truth, metric: Metric, snapshot: date, seed: int) -> 
     index, ends = np.flatnonzero(published) + rows.start, ends[published]
     numerators = truth.numerator[index].copy()
     rng = named_rng(seed, "revision", metric.id, snapshot.isoformat())
-    for factor, end in zip(PROVISIONAL_FACTORS, np.unique(ends)[::-1]):
+    profile = PROFILES.get(metric.id)
+    late_coded = metric.unit == "per_100k" or (profile is not None and profile.flow)
+    factors = PROVISIONAL_FACTORS if late_coded else REGISTER_PROVISIONAL_FACTORS
+    for factor, end in zip(factors, np.unique(ends)[::-1]):
         provisional = ends == end
         numerators[provisional] = rng.binomial(numerators[provisional], factor)
     return index, numerators

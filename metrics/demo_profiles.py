@@ -117,7 +117,6 @@ ETHNICITY_EFFECTS: dict[str, tuple[float, ...]] = {
 FLU_CURVE = (0.12, 0.55, 0.80, 0.90, 0.96, 1.0)  # share of the season's final uptake reached by Sep..Feb
 CHILD_FLU_CURVE = (0.04, 0.30, 0.62, 0.85, 0.95, 1.0)
 COVID_CURVE = (0.05, 0.60, 0.88, 0.96, 0.99, 1.0)
-FYTD_CURVE = (0.15, 0.35, 0.58, 1.0)  # learning disability checks bunch up in Q4
 
 
 @dataclass(frozen=True)
@@ -211,7 +210,7 @@ PROFILES: dict[str, Profile] = {
         0.12, "diabetes_new_12m", flow=True, practice_sd=0.5, deprivation=0.15, trend=0.10),
     "smi_physical_health_checks": Profile(0.50, "smi_register", practice_sd=0.4, deprivation=0.1, trend=0.08),
     "ld_annual_health_checks": Profile(
-        0.70, "ld_register", practice_sd=0.35, deprivation=0.1, trend=0.05, curve=FYTD_CURVE),
+        0.70, "ld_register", practice_sd=0.35, deprivation=0.1, trend=0.05),
     "talking_therapies_access": Profile(0.90, "tt_plan", practice_sd=0.3, trend=0.06, noise_sd=0.08),
     "talking_therapies_recovery": Profile(0.48, "tt_finished", flow=True, practice_sd=0.2, deprivation=0.15),
     "dementia_diagnosis_rate": Profile(

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from metrics import reports, ui
+from metrics import charts, reports, ui
 from metrics.catalogue import catalogue
 from metrics.periods import month_name
 
@@ -67,7 +67,8 @@ for priority in catalogue().priorities:
     shown = table[["RAG", "Metric", "Period", "Value", "95% CI", "Target", "NWL", "vs NWL", "Change", "Trend"]]
     st.dataframe(
         shown.style.apply(ui.rag_style, subset=["RAG"]), hide_index=True, width="stretch",
-        column_config={"Trend": st.column_config.LineChartColumn("Trend", width=110),
+        column_config={"Trend": st.column_config.LineChartColumn("Trend", width=110,
+                                                                       color=charts.NHS_BLUE),
                        "RAG": st.column_config.TextColumn(width=58), "Metric": st.column_config.TextColumn(width=215),
                        "Period": st.column_config.TextColumn(width=85), "Value": st.column_config.TextColumn(width=70),
                        "95% CI": st.column_config.TextColumn(width=125), "Target": st.column_config.TextColumn(width=62),
