@@ -95,10 +95,14 @@ def trend_chart(frame: pd.DataFrame, metric: Metric, title: str, target: float |
         rows = with_gaps(rows.sort_values("period_start"))
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         if i == 0:
-            fig.add_trace(go.Scatter(
-                x=pd.concat([rows["period_start"], rows["period_start"][::-1]]),
-                y=pd.concat([rows["upper"], rows["lower"][::-1]]), fill="toself", fillcolor="rgba(0,94,184,0.12)",
-                line={"width": 0}, hoverinfo="skip", name=f"{name} 95% CI"))
+            # One band per unbroken run of periods, so the band does not bridge a gap between seasons.
+            runs = rows["value"].isna().cumsum()
+            for j, (_, run) in enumerate(rows.dropna(subset=["value"]).groupby(runs)):
+                fig.add_trace(go.Scatter(
+                    x=pd.concat([run["period_start"], run["period_start"][::-1]]),
+                    y=pd.concat([run["upper"], run["lower"][::-1]]), fill="toself",
+                    fillcolor="rgba(0,94,184,0.12)", line={"width": 0}, hoverinfo="skip",
+                    name=f"{name} 95% CI", legendgroup="ci", showlegend=j == 0))
         fig.add_trace(go.Scatter(
             x=rows["period_start"], y=rows["value"], name=name, mode="lines+markers",
             line={"color": colour, "width": 3 if i == 0 else 2, "dash": "solid" if i == 0 else "dot"},

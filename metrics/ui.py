@@ -25,6 +25,7 @@ from metrics.reports import Area
 from metrics.settings import data_root
 
 ALL_PCNS = ""
+MAX_TABLE_ROWS = 15  # taller tables scroll inside themselves
 PAGE_FILES = {
     "phm": "population_health.py", "frailty": "frailty.py", "diabetes": "diabetes.py",
     "mental_health": "mental_health.py", "vaccination": "vaccination.py",
@@ -184,7 +185,8 @@ def ci_table(frame: pd.DataFrame, metric: Metric, name_label: str = "Area",
     config = {c: st.column_config.NumberColumn(format=number) for c in
               (f"Value ({metric.unit_label})", "95% CI lower", "95% CI upper")}
     config |= {c: st.column_config.NumberColumn(format="%,d") for c in ("Numerator", "Denominator")}
-    st.dataframe(table, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config,
+                 height=table_height(min(len(table), MAX_TABLE_ROWS)))
     if frame["numerator"].between(1, 7).any():
         st.caption(SMALL_NUMBER_NOTE)
 

@@ -56,8 +56,8 @@ def comparison(view: ViewState, parent: Area, level: str, metric: Metric, names:
     title = charts.chart_title(metric, f"{what} in {parent.name}", frame["period_label"].iloc[0])
     target = reports.target_value(metric, frame) if metric.target and metric.target.value else None
     fig = charts.comparison_chart(frame, metric, title, benchmark_label=parent.name, target=target,
-                                  subtitle="Bars: value with 95% confidence interval; colour compares each "
-                                  f"with the {parent.name} figure.")
+                                  subtitle="Dots: value; whiskers: 95% confidence interval; colour compares "
+                                  f"each with the {parent.name} figure.")
     ui.show_figure(fig, key=f"compare_{level}_{metric.id}")
     ui.ci_table(frame, metric, name_label=what[:-1])
 

@@ -32,7 +32,8 @@ st.dataframe(table, hide_index=True, width="stretch",
 st.caption(f"{len(table)} of {len(rows)} metrics.")
 
 st.subheader("Snapshots held")
-st.dataframe(reports.snapshot_table(), hide_index=True, width="stretch")
+st.dataframe(reports.snapshot_table(), hide_index=True, width="stretch",
+             column_config={"Rows": st.column_config.NumberColumn(format="%,d")})
 st.caption("A snapshot is one monthly extract: the numbers as they were known on that date. Snapshots are never "
            "overwritten, so a past meeting's view can be rebuilt exactly (choose it under 'Data as at').")
 
@@ -45,7 +46,9 @@ st.markdown(f"""
 - **Compared with a benchmark.** Significantly better or worse when the 95% interval excludes the benchmark.
 - **RAG.** Against the target where there is one: green if met, amber if within
   {reports.AMBER_TOLERANCE:.0%} of it, red otherwise. Without a target, against the NWL figure: green
-  significantly better, amber not significantly different, red significantly worse.
+  significantly better, amber not significantly different, red significantly worse. Seasonal vaccination
+  metrics are cumulative from 1 September, so until the season's last month they are judged against the
+  same point last season rather than the end-of-season target.
 - **Small numbers.** {ui.SMALL_NUMBER_NOTE}
 - **Demo data.** The organisations are the real NWL practices, PCNs and boroughs (NHS Digital / QOF mapping,
   OGL v3); the metric values are synthetic, generated with a fixed seed.
