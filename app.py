@@ -31,7 +31,7 @@ PAGES = {
     ],
 }
 
+page = st.navigation(PAGES)  # first, so Streamlit never falls back to listing pages/ on its own
 ui.ensure_data()
-page = st.navigation(PAGES)
 ui.global_filters()
 page.run()

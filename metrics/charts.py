@@ -84,7 +84,7 @@ def with_gaps(rows: pd.DataFrame) -> pd.DataFrame:
         return rows
     blanks = rows.loc[gaps].assign(value=float("nan"), lower=float("nan"), upper=float("nan"),
                                    period_start=starts[gaps] - steps.median())
-    return pd.concat([rows, blanks]).sort_values("period_start")
+    return pd.concat([rows, blanks]).sort_values("period_start").reset_index(drop=True)
 
 
 def trend_chart(frame: pd.DataFrame, metric: Metric, title: str, target: float | None = None,
