@@ -181,3 +181,102 @@ def variation_chart(frame: pd.DataFrame, metric: Metric, title: str, benchmark_l
                      tickformat=",.0f")
     fig.update_yaxes(title=axis_title(metric))
     return style(fig, title, subtitle, height=460)
+
+
+# Making Data Count colours, as NHSRplotthedots uses them.
+SPC_COLOURS = {
+    "common_cause": "#7B7D7D",
+    "special_cause_improvement": "#289DE0",
+    "special_cause_concern": "#FAB428",
+    "special_cause_neutral_high": "#361475",
+    "special_cause_neutral_low": "#361475",
+}
+SPC_LABELS = {
+    "common_cause": "Common cause variation",
+    "special_cause_improvement": "Special cause: improvement",
+    "special_cause_concern": "Special cause: concern",
+    "special_cause_neutral_high": "Special cause: neither (high)",
+    "special_cause_neutral_low": "Special cause: neither (low)",
+}
+
+
+def spc_chart(frame: pd.DataFrame, metric: Metric, title: str, target: float | None = None,
+              subtitle: str | None = None) -> go.Figure:
+    """A Making Data Count XmR chart: values, mean, process limits, target, special-cause points.
+
+    ``frame`` has one area's series with period_start, value, lower, upper, numerator, denominator,
+    period_label, area_name and the XmR columns mean, lower_limit, upper_limit, point_type.
+    """
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=frame["period_start"], y=frame["value"], mode="lines", hoverinfo="skip",
+                             line={"color": SPC_COLOURS["common_cause"], "width": 2}, showlegend=False))
+    for column, name, dash in (("mean", "Mean", "solid"), ("upper_limit", "Process limits", "dash"),
+                               ("lower_limit", "Process limits", "dash")):
+        fig.add_trace(go.Scatter(x=frame["period_start"], y=frame[column], mode="lines", name=name,
+                                 line={"color": NHS_DARK_GREY, "width": 1.5 if column == "mean" else 1, "dash": dash},
+                                 hoverinfo="skip", showlegend=column != "lower_limit", legendgroup=name))
+    for kind, rows in frame.groupby("point_type", sort=False):
+        fig.add_trace(go.Scatter(
+            x=rows["period_start"], y=rows["value"], mode="markers", name=SPC_LABELS[kind],
+            marker={"color": SPC_COLOURS[kind], "size": 9 if kind == "common_cause" else 11,
+                    "line": {"width": 1, "color": "white"}},
+            customdata=_custom(rows, "area_name"), hovertemplate=_hover(metric)))
+    if target is not None:
+        fig.add_trace(go.Scatter(x=frame["period_start"], y=[target] * len(frame), mode="lines",
+                                 name=f"Target {metric.format_value(target)}", hoverinfo="skip",
+                                 line={"color": NHS_RED, "dash": "dot", "width": 2}))
+    fig.update_yaxes(title=axis_title(metric))
+    return style(fig, title, subtitle)
+
+
+def funnel_chart(frame: pd.DataFrame, limits: pd.DataFrame, metric: Metric, title: str, average: float,
+                 benchmark_label: str, subtitle: str | None = None) -> go.Figure:
+    """Funnel plot: each unit's value against its denominator, with 95% and 99.8% limits round the average.
+
+    ``frame`` has area_name, pcn_name, denominator, value, lower, upper and a ``funnel`` label
+    (high_998 ... low_998); ``limits`` has denominator and lower_95, upper_95, lower_998, upper_998.
+    """
+    fig = go.Figure()
+    for column, dash, name in (("upper_998", "dash", "99.8% limits"), ("lower_998", "dash", "99.8% limits"),
+                               ("upper_95", "dot", "95% limits"), ("lower_95", "dot", "95% limits")):
+        fig.add_trace(go.Scatter(x=limits["denominator"], y=limits[column], mode="lines", name=name,
+                                 legendgroup=name, showlegend=column.startswith("upper"), hoverinfo="skip",
+                                 line={"color": NHS_DARK_GREY if "998" in column else NHS_MID_GREY,
+                                       "dash": dash, "width": 1.5}))
+    fig.add_hline(y=average, line={"color": NHS_DARK_BLUE, "width": 2},
+                  annotation_text=f"{benchmark_label} {metric.format_value(average)}", annotation_position="top left")
+    hover = _hover(metric).replace("%{customdata[0]}", "%{customdata[0]} (%{customdata[6]})")
+    for label, rows in frame.groupby("funnel_label", sort=False):
+        colour = FUNNEL_COLOURS[rows["funnel_verdict"].iloc[0]]
+        fig.add_trace(go.Scatter(
+            x=rows["denominator"], y=rows["value"], mode="markers", name=label,
+            marker={"color": colour, "size": 9, "line": {"width": 0.5, "color": "white"}},
+            customdata=frame.loc[rows.index, ["area_name", "period_label", "lower", "upper", "numerator",
+                                              "denominator", "pcn_name"]].to_numpy(),
+            hovertemplate=hover))
+    fig.update_xaxes(title=f"Denominator ({metric.denominator.rstrip('.').lower()})", tickformat=",.0f")
+    fig.update_yaxes(title=axis_title(metric))
+    return style(fig, title, subtitle, height=480)
+
+
+FUNNEL_COLOURS = {"better": NHS_GREEN, "worse": NHS_RED, "similar": NHS_MID_GREY,
+                  "higher": NHS_DARK_BLUE, "lower": NHS_LIGHT_BLUE}
+
+
+def caterpillar_chart(frame: pd.DataFrame, metric: Metric, title: str, average: float, benchmark_label: str,
+                      subtitle: str | None = None) -> go.Figure:
+    """Units ranked by value with 95% CI whiskers against the average, coloured as on the funnel."""
+    frame = frame.sort_values("value").reset_index(drop=True)
+    fig = go.Figure()
+    for label, rows in frame.groupby("funnel_label", sort=False):
+        fig.add_trace(go.Scatter(
+            x=rows.index + 1, y=rows["value"], mode="markers", name=label,
+            marker={"color": FUNNEL_COLOURS[rows["funnel_verdict"].iloc[0]], "size": 7},
+            error_y={"type": "data", "symmetric": False, "array": rows["upper"] - rows["value"],
+                     "arrayminus": rows["value"] - rows["lower"], "color": NHS_MID_GREY, "thickness": 1},
+            customdata=_custom(rows, "area_name"), hovertemplate=_hover(metric)))
+    fig.add_hline(y=average, line={"color": NHS_DARK_BLUE, "width": 2},
+                  annotation_text=f"{benchmark_label} {metric.format_value(average)}", annotation_position="top left")
+    fig.update_xaxes(title="Rank", showticklabels=False)
+    fig.update_yaxes(title=axis_title(metric))
+    return style(fig, title, subtitle, height=420)

@@ -17,10 +17,12 @@ from metrics import store
 from metrics.catalogue import Level, Metric, catalogue
 from metrics.periods import is_in_season, month_end, period_label
 from metrics.settings import data_root
-from metrics.stats import compare_to_benchmark, value_ci
+from metrics.stats import compare_to_benchmark, slope_index_of_inequality, value_ci, xmr
 
 AMBER_TOLERANCE = 0.05  # within 5% (relative) of the target counts as amber, not red
 SPARKLINE_POINTS = 13
+MIN_SPC_POINTS = 12  # fewer points than this give limits too unreliable to show (NHSRplotthedots warns < 12)
+IMPROVEMENT = {"higher_is_better": "increase", "lower_is_better": "decrease", "neutral": "neutral"}
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,23 @@ def _previous(metric: Metric, history: pd.DataFrame, latest_start: pd.Timestamp)
     return match.iloc[-1] if len(match) else None
 
 
+def spc_applies(metric: Metric, points: int) -> bool:
+    """XmR charts need a run of comparable points: not cumulative seasonal uptake, not a short series."""
+    return not metric.season_months and points >= MIN_SPC_POINTS
+
+
+def with_spc(metric: Metric, area_rows: pd.DataFrame, target: float | None):
+    """The area's series with XmR columns added, and the XmR result (None where SPC does not apply)."""
+    rows = area_rows.sort_values("period_start").reset_index(drop=True)
+    if not spc_applies(metric, len(rows)):
+        return rows, None
+    result = xmr(rows["value"].to_numpy(), improvement=IMPROVEMENT[metric.polarity],
+                 target=target if metric.polarity != "neutral" else None)
+    rows = rows.assign(mean=result.mean, lower_limit=result.lower_limit, upper_limit=result.upper_limit,
+                       point_type=result.point_type)
+    return rows, result
+
+
 def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFrame) -> dict:
     """One scorecard line: latest value, CI, target, RAG, change, NWL comparison, sparkline."""
     latest = area_rows.iloc[-1]
@@ -125,6 +144,8 @@ def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFram
         colour, basis = rag(metric, float(latest["value"]), None, verdict)[0], "same point last season"
     else:
         colour, basis = rag(metric, float(latest["value"]), target, vs_nwl)
+    _, spc = with_spc(metric, area_rows, target)
+    _, lower_998, upper_998 = value_ci(metric.unit, latest["numerator"], latest["denominator"], 0.998)
     return {
         "priority": metric.priority, "metric_id": metric.id, "metric": metric.short_title,
         "unit": metric.unit_label, "period": latest["period_label"], "period_start": latest["period_start"],
@@ -134,14 +155,17 @@ def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFram
         "previous_period": previous["period_label"] if previous is not None else None,
         "change": change, "direction": _direction(metric, change),
         "nwl_value": nwl_value, "vs_nwl": vs_nwl,
+        "vs_nwl_998": str(compare_to_benchmark(lower_998, upper_998, nwl_value, metric.polarity)),
+        "variation": spc.variation if spc else None, "assurance": spc.assurance if spc else None,
         "sparkline": area_rows["value"].tail(SPARKLINE_POINTS).round(2).tolist(),
         "published_at": metric.lowest_level,
     }
 
 
-def scorecard(snapshot: date, area: Area, nwl: Area, month: str) -> pd.DataFrame:
-    """Every catalogue metric for one area at the latest period ending by ``month`` (YYYY-MM)."""
-    metrics = catalogue().metrics
+def scorecard(snapshot: date, area: Area, nwl: Area, month: str,
+              metrics: list[Metric] | tuple[Metric, ...] | None = None) -> pd.DataFrame:
+    """Every catalogue metric (or the given ones) for one area at the latest period ending by ``month``."""
+    metrics = metrics or catalogue().metrics
     frame = series(snapshot, [m.id for m in metrics], [area, nwl], end=month_end(month))
     rows = []
     for metric in metrics:
@@ -154,24 +178,28 @@ def scorecard(snapshot: date, area: Area, nwl: Area, month: str) -> pd.DataFrame
 
 
 def exceptions(card: pd.DataFrame) -> pd.DataFrame:
-    """What the room should discuss: off target (red), significantly worse than NWL, or worsening."""
+    """Highlighted metrics, as Model Health System defines them, each with the reason it is flagged.
+
+    A metric is highlighted for a special cause of concern, a consistent fail against its target, or a
+    value significantly worse than NWL at 99.8%.
+    """
     reasons = []
     for row in card.itertuples():
         why = []
-        if row.rag == "red":
-            why.append({"target": "off target", "NWL figure": "significantly worse than NWL"}.get(
-                row.rag_basis, f"significantly worse than the {row.rag_basis}"))
-        elif row.vs_nwl == "worse":
-            why.append("significantly worse than NWL")
-        if row.direction == "worsening" and row.rag in ("red", "amber"):
-            why.append(f"worse than {row.previous_period}")
+        if row.variation in ("concern_high", "concern_low"):
+            why.append("special cause of concern (" + ("rising" if row.variation == "concern_high" else "falling") + ")")
+        if row.assurance == "consistent_fail":
+            why.append("consistently failing the target")
+        if row.vs_nwl_998 == "worse":
+            why.append("significantly worse than NWL (99.8%)")
         if why:
             reasons.append({"metric_id": row.metric_id, "metric": row.metric, "period": row.period,
                             "value": row.value, "target": row.target, "rag": row.rag,
-                            "why": "; ".join(why)})
-    out = pd.DataFrame(reasons, columns=["metric_id", "metric", "period", "value", "target", "rag", "why"])
-    # Most serious first: red before amber, and within a colour those with more reasons to worry.
-    severity = out["rag"].map({"red": 0, "amber": 1, "green": 2, "grey": 3}) * 10 - out["why"].str.count(";")
+                            "variation": row.variation, "assurance": row.assurance, "why": "; ".join(why)})
+    columns = ["metric_id", "metric", "period", "value", "target", "rag", "variation", "assurance", "why"]
+    out = pd.DataFrame(reasons, columns=columns)
+    # Most reasons first, then red before amber.
+    severity = -out["why"].str.count(";") * 10 + out["rag"].map({"red": 0, "amber": 1, "green": 2, "grey": 3})
     return out.iloc[severity.argsort(kind="stable")].reset_index(drop=True)
 
 
@@ -228,6 +256,21 @@ def breakdown(snapshot: date, metric: Metric, area: Area, kind: str, month: str)
     frame = with_ci(frame[frame["period_start"] == start])
     frame["period_label"] = period_label(metric.frequency, start)
     return frame.sort_values("breakdown_value").reset_index(drop=True)
+
+
+def slope_index(quintiles: pd.DataFrame, metric: Metric):
+    """SII across IMD quintiles (rows ordered most to least deprived), or None when it cannot be fitted.
+
+    It cannot be fitted when a quintile is missing, or (for percentages, modelled on the logit scale)
+    when a quintile sits at 0% or 100%, as happens in small areas.
+    """
+    frame = quintiles.sort_values("breakdown_value").dropna(subset=["value"])  # '1 (most deprived)' sorts first
+    if len(frame) != 5 or (metric.unit == "percent" and not frame["value"].between(0, 100, "neither").all()):
+        return None
+    return slope_index_of_inequality(
+        frame["value"].to_numpy(), frame["denominator"].to_numpy(), lower=frame["lower"].to_numpy(),
+        upper=frame["upper"].to_numpy(), value_type="proportion" if metric.unit == "percent" else "rate",
+        multiplier=metric.multiplier)
 
 
 def scorecard_value(snapshot: date, metric: Metric, area: Area, month: str) -> float | None:

@@ -191,9 +191,9 @@ def ci_table(frame: pd.DataFrame, metric: Metric, name_label: str = "Area",
         st.caption(SMALL_NUMBER_NOTE)
 
 
-def table_height(rows: int) -> int:
+def table_height(rows: int, row: int = 35) -> int:
     """Pixel height that shows every row of a dataframe without an inner scrollbar."""
-    return 38 + 35 * rows
+    return 38 + row * rows
 
 
 def rag_style(column: pd.Series) -> list[str]:

@@ -3,21 +3,21 @@
 Each priority page file just calls ``render("<priority id>")``; the story is the same for all five.
 """
 
+import pandas as pd
 import streamlit as st
 
-from metrics import charts, reports, ui
+from metrics import charts, narrative, reports, ui
+from metrics import icons as icon_lib
 from metrics.catalogue import BREAKDOWN_LABEL, Metric, catalogue
 from metrics.filters import ViewState
-from metrics.periods import month_name
+from metrics.periods import month_end, month_name
 from metrics.reports import Area
 
-SHOWN_BREAKDOWNS = ("ethnicity", "imd_quintile")
+BREAKDOWN_ORDER = ["ethnicity", "imd_quintile", "age_band", "sex"]
 
 
-def headline(view: ViewState, area: Area, metrics: list[Metric]) -> None:
+def headline(card: pd.DataFrame) -> None:
     """Tiles with the latest value of every metric on the page, change and RAG."""
-    card = reports.scorecard(view.snapshot, area, ui.NWL, view.period)
-    card = card[card["metric_id"].isin([m.id for m in metrics])]
     for start in range(0, len(card), 4):
         cols = st.columns(4)
         for col, row in zip(cols, card.iloc[start:start + 4].itertuples()):
@@ -28,22 +28,56 @@ def headline(view: ViewState, area: Area, metrics: list[Metric]) -> None:
                 delta=None if row.change != row.change else metric.format_change(row.change),
                 delta_description=f"{row.period} vs {row.previous_period}" if row.previous_period else row.period,
                 delta_color="normal" if good_up else "inverse" if metric.polarity == "lower_is_better" else "off",
-                help=f"{metric.definition} Target: {metric.format_value(row.target)}. "
+                help=f"{metric.definition} 95% CI {metric.format_value(row.lower)} to "
+                     f"{metric.format_value(row.upper)}. Target: {metric.format_value(row.target)}. "
                      f"RAG {row.rag} (against the {row.rag_basis}).",
                 border=True, chart_data=row.sparkline, chart_type="line")
 
 
-def trend(view: ViewState, area: Area, metric: Metric) -> None:
+def icons(row: pd.Series) -> None:
+    """The Making Data Count variation and assurance icons with their meaning."""
+    for uri, meaning in ((icon_lib.variation_icon(row["variation"]), icon_lib.variation_meaning(row["variation"])),
+                         (icon_lib.assurance_icon(row["assurance"]), icon_lib.assurance_meaning(row["assurance"]))):
+        if uri:
+            st.markdown(f'<img src="{uri}" width="52" alt="{meaning}" title="{meaning}">', unsafe_allow_html=True)
+        st.caption(meaning)
+
+
+def trend(view: ViewState, area: Area, metric: Metric, row: pd.Series) -> None:
+    """The XmR (SPC) chart of the area's series, and the same series beside its borough and NWL."""
     areas = [area] + ([Area(view.borough_code, view.borough, "borough")] if area.level == "pcn" else []) + [ui.NWL]
-    frame = reports.series(view.snapshot, [metric.id], areas, end=reports.month_end(view.period))
-    if frame.empty:
+    frame = reports.series(view.snapshot, [metric.id], areas, end=month_end(view.period))
+    mine = frame[frame["area_code"] == area.code]
+    if mine.empty:
         st.info(f"No {metric.short_title} data for {area.name}.")
         return
-    target = reports.target_value(metric, frame[frame["area_code"] == area.code].sort_values("period_start"))
-    fig = charts.trend_chart(frame, metric, charts.chart_title(metric, f"{area.name} and NWL", "trend"),
-                             target=target, subtitle=f"Shaded band: 95% confidence interval for {area.name}. "
-                             f"Source: {metric.data_source}.")
-    ui.show_figure(fig, key=f"trend_{metric.id}")
+    target = reports.target_value(metric, mine.sort_values("period_start"))
+    spc_rows, spc = reports.with_spc(metric, mine, target)
+    labels = ["SPC chart (Making Data Count)", "Compared with " + ", ".join(a.name for a in areas[1:])]
+    tabs = dict(zip(labels if spc else labels[::-1], st.tabs(labels if spc else labels[::-1])))
+    with tabs[labels[0]]:
+        if spc is None:
+            st.info("SPC is not applied here: " + ("seasonal uptake is cumulative within a season, so its points "
+                    "are not comparable month to month." if metric.season_months else
+                    f"fewer than {reports.MIN_SPC_POINTS} periods."))
+        else:
+            chart, side = st.columns([6, 1])
+            with chart:
+                title = charts.chart_title(metric, area.name, f"{spc_rows['period_label'].iloc[0]} to "
+                                           f"{spc_rows['period_label'].iloc[-1]}")
+                ui.show_figure(charts.spc_chart(spc_rows, metric, title, target=target, subtitle=(
+                    "XmR chart: mean and process limits (mean ± 2.66 × mean moving range). "
+                    f"Source: {metric.data_source}.")), key=f"spc_{metric.id}")
+            with side:
+                icons(row)
+            if spc.short_group_warning:
+                st.caption(f"Only {len(spc_rows)} points: treat the limits with caution (at least 15 are advised).")
+    with tabs[labels[1]]:
+        fig = charts.trend_chart(frame, metric, charts.chart_title(metric, " vs ".join(a.name for a in areas),
+                                                                   "trend"),
+                                 target=target, subtitle=f"Shaded band: 95% confidence interval for {area.name}. "
+                                 f"Source: {metric.data_source}.")
+        ui.show_figure(fig, key=f"trend_{metric.id}")
 
 
 def comparison(view: ViewState, parent: Area, level: str, metric: Metric, names: dict[str, str]) -> None:
@@ -63,23 +97,30 @@ def comparison(view: ViewState, parent: Area, level: str, metric: Metric, names:
 
 
 def breakdowns(view: ViewState, area: Area, metric: Metric) -> None:
-    kinds = [k for k in SHOWN_BREAKDOWNS if k in metric.breakdowns]
-    if not kinds:
+    """Every published breakdown of the metric, two to a row, and the slope index of inequality."""
+    if not metric.breakdowns:
         return
     st.subheader("Inequalities")
-    cols = st.columns(len(kinds))
     overall = reports.scorecard_value(view.snapshot, metric, area, view.period)
-    for col, kind in zip(cols, kinds):
-        frame = reports.breakdown(view.snapshot, metric, area, kind, view.period)
-        if frame.empty:
-            continue
-        with col:
-            title = f"{metric.short_title} by {BREAKDOWN_LABEL[kind].lower()}"
-            subtitle = f"{metric.unit_label}, {area.name}, {frame['period_label'].iloc[0]}; whiskers: 95% CI"
-            ui.show_figure(charts.breakdown_chart(frame, metric, title, overall=overall, subtitle=subtitle),
-                           key=f"bd_{kind}")
-    st.caption("Groups whose 95% confidence intervals do not overlap differ significantly. "
-               "Other breakdowns (age band, sex) are in the data and the Variation explorer.")
+    kinds = sorted(metric.breakdowns, key=BREAKDOWN_ORDER.index)
+    for start in range(0, len(kinds), 2):
+        for col, kind in zip(st.columns(2), kinds[start:start + 2]):
+            frame = reports.breakdown(view.snapshot, metric, area, kind, view.period)
+            if frame.empty:
+                continue
+            with col:
+                title = f"{metric.short_title} by {BREAKDOWN_LABEL[kind].lower()}"
+                subtitle = f"{metric.unit_label}, {area.name}, {frame['period_label'].iloc[0]}; whiskers: 95% CI"
+                ui.show_figure(charts.breakdown_chart(frame, metric, title, overall=overall, subtitle=subtitle),
+                               key=f"bd_{kind}")
+                if kind == "imd_quintile":
+                    sii = reports.slope_index(frame, metric)
+                    if sii is not None:
+                        st.markdown("**Slope index of inequality.** " + narrative.sii_sentence(
+                            metric, area.name, sii.sii, sii.sii_lower, sii.sii_upper))
+    st.caption("Groups whose 95% confidence intervals do not overlap differ significantly. The slope index of "
+               "inequality (OHID method) is the modelled gap between the most and least deprived ends, using all "
+               "five quintiles weighted by their size.")
 
 
 def render(priority_id: str) -> None:
@@ -88,9 +129,11 @@ def render(priority_id: str) -> None:
     metrics = catalogue().for_page(priority_id)
     area = ui.focus_area(view)
     ui.page_header(priority.title, priority.question, view)
-    headline(view, area, metrics)
+    card = reports.scorecard(view.snapshot, area, ui.NWL, view.period, metrics)
+    headline(card)
 
     metric = ui.metric_picker(metrics, view, label="Explore a metric")
+    rows = card[card["metric_id"] == metric.id]
     note = reports.in_season_note(metric, view.period)
     if note:
         st.info(note)
@@ -98,7 +141,11 @@ def render(priority_id: str) -> None:
                f"**Denominator:** {metric.denominator}")
 
     st.subheader(f"Trend, {area.name}")
-    trend(view, area, metric)
+    if not rows.empty:
+        st.markdown(f"> {narrative.summary_sentence(metric, rows.iloc[0].to_dict(), area.name)}")
+        trend(view, area, metric, rows.iloc[0])
+    else:
+        st.info(f"No {metric.short_title} data for {area.name} by {month_name(view.period)}.")
 
     if metric.lowest_level == "borough":
         st.info(f"{metric.short_title} is published at borough level only, so there is no PCN or practice view.")

@@ -2,12 +2,40 @@
 
 import streamlit as st
 
-from metrics import charts, reports, ui
+from metrics import charts, icons, narrative, reports, ui
 from metrics.catalogue import catalogue
 from metrics.periods import month_name
 
 TOP_EXCEPTIONS = 10
 RAG_LABEL = {"green": "On track", "amber": "Near", "red": "Off track", "grey": "No judgement"}
+ICON_COLUMNS = {
+    "Variation": st.column_config.ImageColumn("Variation", width=62, help="Making Data Count variation icon"),
+    "Assurance": st.column_config.ImageColumn("Assurance", width=62, help="Making Data Count assurance icon"),
+}
+
+
+def with_display_columns(frame):
+    """Formatted value/target and icon images for a scorecard or exceptions frame."""
+    metrics = [catalogue().metric(m) for m in frame["metric_id"]]
+    return frame.assign(
+        Value=[m.format_value(v) for m, v in zip(metrics, frame["value"])],
+        Target=[m.format_value(t) for m, t in zip(metrics, frame["target"])],
+        Variation=[icons.variation_icon(v) for v in frame["variation"]],
+        Assurance=[icons.assurance_icon(a) for a in frame["assurance"]],
+    ).rename(columns={"metric": "Metric", "period": "Period", "rag": "RAG"})
+
+
+def styled(frame):
+    """RAG cells in the chart colours; blank (not 'None') where a metric has no SPC icon."""
+    return frame.style.apply(ui.rag_style, subset=["RAG"]).format(na_rep="", subset=["Variation", "Assurance"])
+
+
+def exception_table(frame) -> None:
+    columns = ["RAG", "Metric", "Period", "Value", "Target", "Variation", "Assurance", "Why it is flagged"]
+    st.dataframe(styled(frame[columns]), hide_index=True, width="stretch",
+                 height=ui.table_height(len(frame), row=44), row_height=44,
+                 column_config=ICON_COLUMNS | {"RAG": st.column_config.TextColumn(width=58)})
+
 
 view = ui.current_view()
 area = ui.focus_area(view)
@@ -23,29 +51,26 @@ for col, colour in zip(cols, ("red", "amber", "green", "grey")):
     col.metric(f"{RAG_LABEL[colour]} ({colour})", int(counts.get(colour, 0)), border=True)
 
 st.subheader(f"Exceptions for discussion ({len(exceptions)})")
-st.caption("Off target (or, where there is no target, significantly worse than the NWL figure at 95%), "
-           "and worsening amber or red metrics. Most serious first.")
+st.caption("Highlighted as Model Health System does: a special cause of concern in the SPC chart, a target "
+           "that will consistently be failed, or a value significantly worse than NWL at 99.8%.")
 if exceptions.empty:
-    st.success("Nothing is off track this month.")
+    st.success("No metric is highlighted this month.")
 else:
-    shown = exceptions.assign(
-        Value=[catalogue().metric(m).format_value(v) for m, v in zip(exceptions["metric_id"], exceptions["value"])],
-        Target=[catalogue().metric(m).format_value(t) for m, t in zip(exceptions["metric_id"], exceptions["target"])],
-    ).rename(columns={"metric": "Metric", "period": "Period", "rag": "RAG", "why": "Why it is flagged"})
-    shown = shown[["RAG", "Metric", "Period", "Value", "Target", "Why it is flagged"]]
-    top, rest = shown.head(TOP_EXCEPTIONS), shown.iloc[TOP_EXCEPTIONS:]
-    st.dataframe(top.style.apply(ui.rag_style, subset=["RAG"]), hide_index=True, width="stretch",
-                 height=ui.table_height(len(top)))
-    if len(rest):
-        with st.expander(f"{len(rest)} more flagged metrics"):
-            st.dataframe(rest.style.apply(ui.rag_style, subset=["RAG"]), hide_index=True, width="stretch",
-                         height=ui.table_height(len(rest)))
+    shown = with_display_columns(exceptions).rename(columns={"why": "Why it is flagged"})
+    exception_table(shown.head(TOP_EXCEPTIONS))
+    if len(shown) > TOP_EXCEPTIONS:
+        with st.expander(f"{len(shown) - TOP_EXCEPTIONS} more highlighted metrics"):
+            exception_table(shown.iloc[TOP_EXCEPTIONS:])
+    with st.expander("Board-paper summary of the highlighted metrics"):
+        for row in card[card["metric_id"].isin(exceptions["metric_id"])].to_dict("records"):
+            st.markdown(f"- {narrative.summary_sentence(catalogue().metric(row['metric_id']), row, area.name)}")
 
 st.subheader(f"Scorecard, latest period by {month_name(view.period)}")
 st.caption("Each metric's latest published period. RAG is judged against the target where there is one "
            f"(amber = within {reports.AMBER_TOLERANCE:.0%} of it), otherwise against the NWL figure "
            "(95% confidence interval). Change compares with the previous period, or with the same month "
-           "last season for seasonal vaccination metrics.")
+           "last season for seasonal vaccination metrics. Variation and assurance icons follow Making Data "
+           "Count; hover for their meaning on the priority pages.")
 for priority in catalogue().priorities:
     rows = card[card["priority"] == priority.id]
     if rows.empty:
@@ -55,25 +80,23 @@ for priority in catalogue().priorities:
     right.page_link("pages/" + ui.PAGE_FILES[priority.id], label="Open page", icon=":material/arrow_forward:",
                     query_params=view.query_params(metric=None))
     metrics = [catalogue().metric(m) for m in rows["metric_id"]]
-    table = rows.assign(
-        Value=[m.format_value(v) for m, v in zip(metrics, rows["value"])],
+    table = with_display_columns(rows).assign(
         CI=[f"{m.format_value(lo)} to {m.format_value(hi)}" for m, lo, hi in zip(metrics, rows["lower"], rows["upper"])],
-        Target=[m.format_value(t) for m, t in zip(metrics, rows["target"])],
         NWL=[m.format_value(v) for m, v in zip(metrics, rows["nwl_value"])],
         Change=[f"{m.format_change(c)} ({d})" if c == c else "-"
                 for m, c, d in zip(metrics, rows["change"], rows["direction"])],
-    ).rename(columns={"metric": "Metric", "period": "Period", "rag": "RAG", "vs_nwl": "vs NWL",
-                      "CI": "95% CI", "sparkline": "Trend", "unit": "Unit"})
-    shown = table[["RAG", "Metric", "Period", "Value", "95% CI", "Target", "NWL", "vs NWL", "Change", "Trend"]]
+    ).rename(columns={"vs_nwl": "vs NWL", "CI": "95% CI", "sparkline": "Trend"})
+    shown = table[["RAG", "Metric", "Period", "Value", "95% CI", "Target", "NWL", "vs NWL", "Change",
+                   "Variation", "Assurance", "Trend"]]
     st.dataframe(
-        shown.style.apply(ui.rag_style, subset=["RAG"]), hide_index=True, width="stretch",
-        column_config={"Trend": st.column_config.LineChartColumn("Trend", width=110,
-                                                                       color=charts.NHS_BLUE),
-                       "RAG": st.column_config.TextColumn(width=58), "Metric": st.column_config.TextColumn(width=215),
-                       "Period": st.column_config.TextColumn(width=85), "Value": st.column_config.TextColumn(width=70),
-                       "95% CI": st.column_config.TextColumn(width=125), "Target": st.column_config.TextColumn(width=62),
-                       "NWL": st.column_config.TextColumn(width=66), "vs NWL": st.column_config.TextColumn(width=64),
-                       "Change": st.column_config.TextColumn(width=150)},
-        height=ui.table_height(len(shown)), key=f"scorecard_{priority.id}")
+        styled(shown), hide_index=True, width="stretch", row_height=40,
+        column_config=ICON_COLUMNS | {
+            "Trend": st.column_config.LineChartColumn("Trend", width=90, color=charts.NHS_BLUE),
+            "RAG": st.column_config.TextColumn(width=56), "Metric": st.column_config.TextColumn(width=185),
+            "Period": st.column_config.TextColumn(width=82), "Value": st.column_config.TextColumn(width=68),
+            "95% CI": st.column_config.TextColumn(width=115), "Target": st.column_config.TextColumn(width=60),
+            "NWL": st.column_config.TextColumn(width=62), "vs NWL": st.column_config.TextColumn(width=62),
+            "Change": st.column_config.TextColumn(width=120)},
+        height=ui.table_height(len(shown), row=40), key=f"scorecard_{priority.id}")
 st.caption("Borough-level metrics (BCF, talking therapies, care home admissions) are published for boroughs "
            "only, so they drop out of the scorecard when a PCN is chosen.")

@@ -1,8 +1,8 @@
-"""Variation explorer: every practice on one chart against the NWL average, for any practice-level metric."""
+"""Variation explorer: practices on a funnel plot against the NWL average, for any practice-level metric."""
 
 import streamlit as st
 
-from metrics import charts, reports, ui
+from metrics import charts, reports, ui, variation
 from metrics.catalogue import catalogue
 from metrics.reports import Area
 
@@ -12,30 +12,66 @@ ui.page_header("Variation explorer", "Which practices differ from the NWL averag
 
 metric = ui.metric_picker(catalogue().practice_level(), view, label="Practice-level metric")
 scope = Area(view.pcn, view.pcn_name, "pcn") if view.pcn else Area(view.borough_code, view.borough, "borough")
+if st.toggle("Show every NWL practice", key="variation_all_nwl"):
+    scope = ui.NWL
 names = ui.org_names(view.snapshot)
-
-practices = reports.compare_within(view.snapshot, metric, scope, "practice", view.period, names)
-nwl = reports.scorecard_value(view.snapshot, metric, ui.NWL, view.period)
-if practices.empty or nwl is None:
+practices, nwl = variation.practices_against_nwl(view.snapshot, metric, scope, view.period, names,
+                                                 ui.practice_pcn_names(view.snapshot))
+if practices.empty:
     st.info(f"No practice data for {metric.short_title} in {scope.name}.")
     st.stop()
-practices = reports.against_benchmark(practices, metric, nwl)
-practices["pcn_name"] = practices["area_code"].map(ui.practice_pcn_names(view.snapshot))
-
 period = practices["period_label"].iloc[0]
-title = charts.chart_title(metric, f"practices in {scope.name} against NWL", period)
-fig = charts.variation_chart(practices, metric, title, benchmark_label="NWL",
-                             subtitle="Each dot is a practice, with its 95% confidence interval; colour compares "
-                             "it with the NWL average. Larger practices sit further right.")
-ui.show_figure(fig, key=f"variation_{metric.id}")
 
-counts = practices["vs_benchmark"].value_counts()
-cols = st.columns(3)
-for col, verdict in zip(cols, ("worse", "similar", "better") if metric.polarity != "neutral"
-                        else ("higher", "similar", "lower")):
-    col.metric(charts.COMPARISON_LABELS[verdict] + (" from NWL" if verdict == "similar" else " than NWL"), int(counts.get(verdict, 0)), border=True)
+st.subheader("Funnel plot")
+fig = charts.funnel_chart(
+    practices, variation.funnel_curve(practices, metric, nwl), metric,
+    charts.chart_title(metric, f"practices in {scope.name} against NWL", period), nwl, "NWL",
+    subtitle="Each dot is a practice. Inside the funnel, differences from the NWL average are what chance "
+             "would produce at that size; outside the 99.8% limits they almost certainly are not.")
+ui.show_figure(fig, key=f"funnel_{metric.id}")
+counts = practices["funnel"].value_counts()
+cols = st.columns(5)
+for col, code in zip(cols, variation.FUNNEL_LABELS):
+    col.metric(variation.FUNNEL_LABELS[code], int(counts.get(code, 0)), border=True)
+
+outliers = practices[practices["funnel"].isin(["high_998", "low_998"])]
+st.subheader(f"Practices outside the 99.8% limits ({len(outliers)})")
+if outliers.empty:
+    st.success("No practice lies outside the 99.8% limits.")
+else:
+    ui.ci_table(outliers, metric, name_label="Practice", extra={"pcn_name": "PCN", "funnel_label": "Funnel"})
+
+st.subheader("Ranked, with 95% confidence intervals")
+ui.show_figure(charts.caterpillar_chart(
+    practices, metric, charts.chart_title(metric, f"practices in {scope.name}, ranked", period), nwl, "NWL",
+    subtitle="Whiskers: 95% confidence interval. Colour: position on the funnel plot."), key=f"cat_{metric.id}")
+
+st.subheader("Similar practices")
+st.caption(f"The {variation.SIMILAR_PRACTICES} NWL practices most like the chosen one in list size, deprivation "
+           "(IMD 2019 score) and share of patients aged 65+, compared on this metric.")
+profiles = variation.practice_profiles(view.snapshot, view.period)
+choices = [c for c in practices.sort_values("area_name")["area_code"] if c in set(profiles["org_code"])]
+chosen = st.selectbox("Practice", choices, format_func=lambda c: names.get(c, c), key="variation_practice")
+peers = variation.nearest_neighbours(profiles, chosen)
+group = variation.practices_against_nwl(view.snapshot, metric, ui.NWL, view.period, names,
+                                        ui.practice_pcn_names(view.snapshot))[0]
+group = group[group["area_code"].isin([chosen, *peers["org_code"]])]
+if len(group) > 1:
+    peer_value = float(group["numerator"].sum() / group["denominator"].sum() * metric.multiplier)
+    ui.show_figure(charts.comparison_chart(
+        reports.against_benchmark(group, metric, peer_value),
+        metric, charts.chart_title(metric, f"{names.get(chosen)} and similar practices", period),
+        benchmark_label="Peer group", subtitle="Colour compares each practice with the peer group's pooled value."),
+        key=f"peers_{metric.id}")
+    st.dataframe(peers.assign(share_65_plus=peers["share_65_plus"] * 100)[
+        ["org_name", "list_size", "imd_score", "share_65_plus"]].rename(columns={
+            "org_name": "Similar practice", "list_size": "List size", "imd_score": "IMD 2019 score",
+            "share_65_plus": "Aged 65+ (%)"}), hide_index=True, width="stretch",
+        column_config={"Aged 65+ (%)": st.column_config.NumberColumn(format="%.1f"),
+                       "List size": st.column_config.NumberColumn(format="%,d")})
 
 st.subheader("All practices")
 st.caption("Click a column heading to sort.")
-ui.ci_table(practices, metric, name_label="Practice", extra={"pcn_name": "PCN"})
-st.caption(f"**Definition.** {metric.definition} Source: {metric.data_source}.")
+ui.ci_table(practices, metric, name_label="Practice", extra={"pcn_name": "PCN", "funnel_label": "Funnel"})
+st.caption(f"**Definition.** {metric.definition} Source: {metric.data_source}. Funnel limits: exact binomial "
+           "(proportions) or Poisson (rates) limits round the NWL average, as OHID Fingertips.")

@@ -47,10 +47,24 @@ def test_lower_is_better_target_direction():
     assert reports.rag(care_home, 460, 450, "similar")[0] == "amber"
 
 
-def test_exceptions_explain_themselves():
-    card = reports.scorecard(SNAP_NEW, B1, ICS, "2026-09")
-    found = reports.exceptions(card).set_index("metric_id")
-    assert "off target" in found.loc["flu_uptake_65_plus", "why"]
+def test_exceptions_follow_model_health_system_rules():
+    base = {"period": "Sep 2026", "value": 50.0, "target": None, "rag": "amber", "variation": "common_cause",
+            "assurance": None, "vs_nwl_998": "similar"}
+    card = pd.DataFrame([
+        {**base, "metric_id": "quiet", "metric": "Quiet"},
+        {**base, "metric_id": "concern", "metric": "Concern", "variation": "concern_low"},
+        {**base, "metric_id": "fail", "metric": "Fail", "assurance": "consistent_fail", "rag": "red"},
+        {**base, "metric_id": "worse", "metric": "Worse", "vs_nwl_998": "worse"},
+        {**base, "metric_id": "all3", "metric": "All", "variation": "concern_high",
+         "assurance": "consistent_fail", "vs_nwl_998": "worse", "rag": "red"},
+        {**base, "metric_id": "improving", "metric": "Improving", "variation": "improvement_high"},
+    ])
+    found = reports.exceptions(card).set_index("metric_id")["why"]
+    assert list(found.index) == ["all3", "fail", "concern", "worse"]
+    assert found["concern"] == "special cause of concern (falling)"
+    assert found["fail"] == "consistently failing the target"
+    assert found["worse"] == "significantly worse than NWL (99.8%)"
+    assert found["all3"].count(";") == 2
 
 
 def test_compare_within_ranks_children_against_parent():

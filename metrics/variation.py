@@ -1,0 +1,96 @@
+"""Frames for the variation explorer: funnel plot, caterpillar, outliers and similar practices.
+
+Practices are judged against the NWL average with funnel limits (OHID / PHEindicatormethods method):
+a practice outside the 99.8% limits differs by more than chance would explain.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from metrics import reports, store
+from metrics.catalogue import Metric
+from metrics.periods import month_end
+from metrics.reports import Area
+from metrics.settings import data_root
+from metrics.stats import funnel_limits
+
+# Registered patients aged 65+ are this metric's denominator: the age profile used to find similar practices.
+AGE_PROFILE_METRIC = "emergency_admissions_65_plus"
+SIMILAR_PRACTICES = 10
+FUNNEL_LABELS = {
+    "high_998": "Above the 99.8% limit", "high_95": "Above the 95% limit", "not_significant": "Within the limits",
+    "low_95": "Below the 95% limit", "low_998": "Below the 99.8% limit",
+}
+
+
+def _statistic(metric: Metric) -> tuple[str, float]:
+    return ("proportion", 100.0) if metric.unit == "percent" else ("rate", 100_000.0)
+
+
+def _average_for_limits(metric: Metric, average: float) -> float:
+    """funnel_limits takes a proportion on the 0-1 scale, or a rate per multiplier."""
+    return average / 100.0 if metric.unit == "percent" else average
+
+
+def funnel_frame(practices: pd.DataFrame, metric: Metric, average: float) -> pd.DataFrame:
+    """Label each practice against funnel limits round ``average`` at its own denominator."""
+    statistic, multiplier = _statistic(metric)
+    limits = funnel_limits(practices["denominator"].to_numpy(), _average_for_limits(metric, average),
+                           statistic=statistic, multiplier=multiplier)
+    value = practices["value"].to_numpy()
+    label = np.select(
+        [value > limits["upper_998"], value > limits["upper_95"], value < limits["lower_998"],
+         value < limits["lower_95"]],
+        ["high_998", "high_95", "low_998", "low_95"], "not_significant")
+    high_good = metric.polarity == "higher_is_better"
+    verdict = np.select(
+        [np.char.startswith(label.astype(str), "high"), np.char.startswith(label.astype(str), "low")],
+        ["higher" if metric.polarity == "neutral" else ("better" if high_good else "worse"),
+         "lower" if metric.polarity == "neutral" else ("worse" if high_good else "better")], "similar")
+    return practices.assign(funnel=label, funnel_label=[FUNNEL_LABELS[x] for x in label], funnel_verdict=verdict)
+
+
+def funnel_curve(practices: pd.DataFrame, metric: Metric, average: float, points: int = 200) -> pd.DataFrame:
+    """The funnel's limit lines over the range of denominators shown."""
+    lo, hi = practices["denominator"].min(), practices["denominator"].max()
+    grid = np.geomspace(max(lo * 0.8, 1.0), hi * 1.1, points)
+    statistic, multiplier = _statistic(metric)
+    limits = funnel_limits(grid, _average_for_limits(metric, average), statistic=statistic, multiplier=multiplier)
+    return pd.DataFrame({"denominator": grid, **{k: np.asarray(v) for k, v in limits.items()}})
+
+
+def practices_against_nwl(snapshot: date, metric: Metric, scope: Area, month: str,
+                          names: dict[str, str], pcn_names: dict[str, str]) -> tuple[pd.DataFrame, float | None]:
+    """Practices in ``scope`` with CIs and funnel labels against the NWL average, and that average."""
+    practices = reports.compare_within(snapshot, metric, scope, "practice", month, names)
+    nwl = reports.scorecard_value(snapshot, metric, Area("QRV", "NWL", "ics"), month)
+    if practices.empty or nwl is None:
+        return pd.DataFrame(), None
+    practices = reports.against_benchmark(practices, metric, nwl)
+    practices["pcn_name"] = practices["area_code"].map(pcn_names).fillna("Unallocated")
+    return funnel_frame(practices, metric, nwl), nwl
+
+
+def practice_profiles(snapshot: date, month: str) -> pd.DataFrame:
+    """List size, deprivation and share aged 65+ per practice: what 'similar' is measured on."""
+    orgs = store.orgs(str(data_root()), snapshot, "practice")[["org_code", "org_name", "list_size", "imd_score"]]
+    age = store.aggregate(str(data_root()), snapshot, (AGE_PROFILE_METRIC,), "practice", end=month_end(month))
+    latest = age[age["period_start"] == age["period_start"].max()].set_index("area_code")["denominator"]
+    profiles = orgs.assign(registered_65_plus=orgs["org_code"].map(latest))
+    profiles["share_65_plus"] = profiles["registered_65_plus"] / profiles["list_size"]
+    return profiles.dropna(subset=["imd_score", "share_65_plus"]).reset_index(drop=True)
+
+
+def nearest_neighbours(profiles: pd.DataFrame, code: str, k: int = SIMILAR_PRACTICES) -> pd.DataFrame:
+    """The ``k`` practices closest to ``code`` on standardised log list size, IMD score and share 65+."""
+    features = np.column_stack([np.log(profiles["list_size"]), profiles["imd_score"], profiles["share_65_plus"]])
+    spread = features.std(axis=0)
+    z = (features - features.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    me = z[profiles.index[profiles["org_code"] == code][0]]
+    distance = np.sqrt(((z - me) ** 2).sum(axis=1))
+    ranked = profiles.assign(distance=distance).sort_values("distance")
+    return ranked[ranked["org_code"] != code].head(k)

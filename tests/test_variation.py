@@ -1,0 +1,45 @@
+"""Funnel labelling against an average and the similar-practice neighbours."""
+
+import numpy as np
+import pandas as pd
+
+from metrics.catalogue import catalogue
+from metrics.stats import funnel_limits
+from metrics.variation import funnel_curve, funnel_frame, nearest_neighbours
+
+SCREENING = catalogue().metric("breast_screening_coverage")
+ADMISSIONS = catalogue().metric("emergency_admissions_65_plus")
+
+
+def test_funnel_labels_follow_the_limits_at_each_denominator():
+    practices = pd.DataFrame({"denominator": [1000.0, 1000.0, 1000.0, 50.0],
+                              "value": [75.0, 62.0, 40.0, 75.0]})
+    limits = funnel_limits(practices["denominator"].to_numpy(), 0.6, statistic="proportion", multiplier=100)
+    out = funnel_frame(practices, SCREENING, 60.0)
+    expected = []
+    for v, lo95, hi95, lo998, hi998 in zip(practices["value"], limits["lower_95"], limits["upper_95"],
+                                           limits["lower_998"], limits["upper_998"]):
+        expected.append("high_998" if v > hi998 else "high_95" if v > hi95 else
+                        "low_998" if v < lo998 else "low_95" if v < lo95 else "not_significant")
+    assert list(out["funnel"]) == expected
+    assert out.loc[0, "funnel"] == "high_998" and out.loc[0, "funnel_verdict"] == "better"
+    assert out.loc[2, "funnel_verdict"] == "worse"
+
+
+def test_lower_is_better_flips_the_verdict():
+    practices = pd.DataFrame({"denominator": [2000.0], "value": [4000.0]})
+    assert funnel_frame(practices, ADMISSIONS, 2000.0).loc[0, "funnel_verdict"] == "worse"
+
+
+def test_funnel_narrows_as_denominator_grows():
+    curve = funnel_curve(pd.DataFrame({"denominator": [100.0, 10000.0]}), SCREENING, 60.0)
+    width = curve["upper_998"] - curve["lower_998"]
+    assert width.iloc[0] > width.iloc[-1] and np.all(np.diff(width) <= 1e-9)
+
+
+def test_nearest_neighbours_by_size_deprivation_and_age():
+    profiles = pd.DataFrame({
+        "org_code": ["A", "B", "C", "D"], "org_name": list("ABCD"),
+        "list_size": [5000, 5050, 30000, 5600], "imd_score": [20.0, 20.5, 45.0, 26.0],
+        "share_65_plus": [0.12, 0.12, 0.20, 0.13]})
+    assert list(nearest_neighbours(profiles, "A", k=2)["org_code"]) == ["B", "D"]
