@@ -54,7 +54,7 @@ def style(fig: go.Figure, title: str, subtitle: str | None = None, height: int =
         font={"family": FONT, "size": 13, "color": "#231F20"},
         plot_bgcolor="white", paper_bgcolor="white", height=height,
         margin={"l": 10, "r": 10, "t": 80 if subtitle else 60, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": -0.3, "x": 0},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0},
         hoverlabel={"font": {"family": FONT}},
     )
     fig.update_xaxes(showline=True, linecolor=NHS_MID_GREY, gridcolor=NHS_PALE_GREY)

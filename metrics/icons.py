@@ -30,9 +30,10 @@ ASSURANCE = {
 
 
 def _svg(colour: str, letter: str, arrow: str = "") -> str:
-    arrow_path = {"up": "M14 10 L20 4 L26 10", "down": "M14 30 L20 36 L26 30"}.get(arrow, "")
+    arrow_path = {"up": "M15 11 L20 6 L25 11", "down": "M15 29 L20 34 L25 29"}.get(arrow, "")
     dots = "" if letter else "".join(f'<circle cx="{x}" cy="20" r="2.6" fill="white"/>' for x in (11, 20, 29))
-    text = (f'<text x="20" y="26" font-family="Arial" font-size="17" font-weight="bold" fill="white" '
+    y = {"up": 29, "down": 24}.get(arrow, 26)
+    text = (f'<text x="20" y="{y}" font-family="Arial" font-size="15" font-weight="bold" fill="white" '
             f'text-anchor="middle">{letter}</text>') if letter else ""
     arrow_svg = f'<path d="{arrow_path}" stroke="white" stroke-width="2.5" fill="none"/>' if arrow_path else ""
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" viewBox="0 0 40 40">'

@@ -194,9 +194,11 @@ def exceptions(card: pd.DataFrame) -> pd.DataFrame:
             why.append("significantly worse than NWL (99.8%)")
         if why:
             reasons.append({"metric_id": row.metric_id, "metric": row.metric, "period": row.period,
-                            "value": row.value, "target": row.target, "rag": row.rag,
+                            "value": row.value, "lower": row.lower, "upper": row.upper,
+                            "target": row.target, "rag": row.rag,
                             "variation": row.variation, "assurance": row.assurance, "why": "; ".join(why)})
-    columns = ["metric_id", "metric", "period", "value", "target", "rag", "variation", "assurance", "why"]
+    columns = ["metric_id", "metric", "period", "value", "lower", "upper", "target", "rag", "variation",
+               "assurance", "why"]
     out = pd.DataFrame(reasons, columns=columns)
     # Most reasons first, then red before amber.
     severity = -out["why"].str.count(";") * 10 + out["rag"].map({"red": 0, "amber": 1, "green": 2, "grey": 3})

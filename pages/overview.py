@@ -19,10 +19,12 @@ def with_display_columns(frame):
     metrics = [catalogue().metric(m) for m in frame["metric_id"]]
     return frame.assign(
         Value=[m.format_value(v) for m, v in zip(metrics, frame["value"])],
+        CI=[f"{m.format_value(lo)} to {m.format_value(hi)}" for m, lo, hi in zip(metrics, frame["lower"],
+                                                                                 frame["upper"])],
         Target=[m.format_value(t) for m, t in zip(metrics, frame["target"])],
         Variation=[icons.variation_icon(v) for v in frame["variation"]],
         Assurance=[icons.assurance_icon(a) for a in frame["assurance"]],
-    ).rename(columns={"metric": "Metric", "period": "Period", "rag": "RAG"})
+    ).rename(columns={"metric": "Metric", "period": "Period", "rag": "RAG", "CI": "95% CI"})
 
 
 def styled(frame):
@@ -31,7 +33,7 @@ def styled(frame):
 
 
 def exception_table(frame) -> None:
-    columns = ["RAG", "Metric", "Period", "Value", "Target", "Variation", "Assurance", "Why it is flagged"]
+    columns = ["RAG", "Metric", "Period", "Value", "95% CI", "Target", "Variation", "Assurance", "Why it is flagged"]
     st.dataframe(styled(frame[columns]), hide_index=True, width="stretch",
                  height=ui.table_height(len(frame), row=44), row_height=44,
                  column_config=ICON_COLUMNS | {"RAG": st.column_config.TextColumn(width=58)})
@@ -81,11 +83,10 @@ for priority in catalogue().priorities:
                     query_params=view.query_params(metric=None))
     metrics = [catalogue().metric(m) for m in rows["metric_id"]]
     table = with_display_columns(rows).assign(
-        CI=[f"{m.format_value(lo)} to {m.format_value(hi)}" for m, lo, hi in zip(metrics, rows["lower"], rows["upper"])],
         NWL=[m.format_value(v) for m, v in zip(metrics, rows["nwl_value"])],
         Change=[f"{m.format_change(c)} ({d})" if c == c else "-"
                 for m, c, d in zip(metrics, rows["change"], rows["direction"])],
-    ).rename(columns={"vs_nwl": "vs NWL", "CI": "95% CI", "sparkline": "Trend"})
+    ).rename(columns={"vs_nwl": "vs NWL", "sparkline": "Trend"})
     shown = table[["RAG", "Metric", "Period", "Value", "95% CI", "Target", "NWL", "vs NWL", "Change",
                    "Variation", "Assurance", "Trend"]]
     st.dataframe(

@@ -48,7 +48,7 @@ def test_lower_is_better_target_direction():
 
 
 def test_exceptions_follow_model_health_system_rules():
-    base = {"period": "Sep 2026", "value": 50.0, "target": None, "rag": "amber", "variation": "common_cause",
+    base = {"period": "Sep 2026", "value": 50.0, "lower": 48.0, "upper": 52.0, "target": None, "rag": "amber", "variation": "common_cause",
             "assurance": None, "vs_nwl_998": "similar"}
     card = pd.DataFrame([
         {**base, "metric_id": "quiet", "metric": "Quiet"},
