@@ -80,3 +80,25 @@ def test_first_run_generates_demo_data(tmp_path, monkeypatch):
     assert_clean(at)
     assert len(list(tmp_path.glob("snapshot_date=*/metric_values.parquet"))) == 3
     assert at.title[0].value.startswith("System oversight")
+
+
+def test_priority_page_has_spc_chart_icons_and_summary(demo_root, monkeypatch):
+    at = run_page(demo_root, "pages/frailty.py", monkeypatch, borough="Harrow",
+                  metric="emergency_admissions_65_plus")
+    assert_clean(at)
+    assert [t.label for t in at.tabs][:1] == ["SPC chart (Making Data Count)"]
+    summary = [m.value for m in at.markdown if "Emergency admissions 65+ in Harrow was" in m.value]
+    assert summary and "special-cause" in summary[0]  # the demo's April 2025 step change is found
+
+
+def test_variation_explorer_lists_funnel_outliers(demo_root, monkeypatch):
+    at = run_page(demo_root, "pages/variation.py", monkeypatch, borough="Brent",
+                  metric="breast_screening_coverage")
+    assert_clean(at)
+    assert any(h.value.startswith("Practices outside the 99.8% limits") for h in at.subheader)
+
+
+def test_vaccination_page_reads_the_slope_index(demo_root, monkeypatch):
+    at = run_page(demo_root, "pages/vaccination.py", monkeypatch, borough="Ealing", metric="flu_uptake_65_plus")
+    assert_clean(at)
+    assert any(m.value.startswith("**Slope index of inequality.**") for m in at.markdown)
