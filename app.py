@@ -26,6 +26,7 @@ PAGES = {
     "Explore": [
         st.Page("pages/variation.py", title="Variation explorer", icon=":material/scatter_plot:",
                 url_path="variation"),
+        st.Page("pages/chart_studio.py", title="Chart studio", icon=":material/palette:", url_path="chart-studio"),
         st.Page("pages/definitions.py", title="Data & definitions", icon=":material/menu_book:",
                 url_path="definitions"),
     ],

@@ -1,4 +1,5 @@
-"""Command line: ``python -m metrics demo`` regenerates the demo snapshots under the data root."""
+"""Command line: ``python -m metrics demo`` regenerates the demo snapshots under the data root;
+``python -m metrics pack`` builds a borough's Health & Care Executive pack."""
 
 from __future__ import annotations
 
@@ -21,6 +22,27 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pack(args: argparse.Namespace) -> int:
+    import os
+
+    from metrics.exports import ExportError
+    from metrics.pack import PackError, build_pack, pack_file_name
+
+    if args.root:
+        os.environ[DATA_ROOT_ENV] = str(Path(args.root).expanduser().resolve())
+    out = Path(args.out or pack_file_name(args.borough, args.period))
+    try:
+        data = build_pack(args.borough, args.period, args.snapshot)
+    except (PackError, ExportError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    staged = out.with_name(out.name + ".part")  # never leave half a pack under the real name
+    staged.write_bytes(data)
+    staged.replace(out)
+    print(f"Wrote {out} ({len(data) / 1e6:.1f} MB).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m metrics", description="ICP metrics dashboard tools.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -28,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--root", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
     demo.add_argument("--seed", type=int, help="random seed (default: the fixed demo seed)")
     demo.set_defaults(func=_demo)
+    pack = commands.add_parser("pack", help="build the Health & Care Executive PowerPoint pack")
+    pack.add_argument("--borough", required=True, help="borough name (any case) or code, e.g. Harrow")
+    pack.add_argument("--period", required=True, help="month as YYYY-MM, e.g. 2026-09")
+    pack.add_argument("--snapshot", help="snapshot date YYYY-MM-DD (default: the latest)")
+    pack.add_argument("--out", help="output .pptx (default: <borough>-<period>.pptx)")
+    pack.add_argument("--root", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
+    pack.set_defaults(func=_pack)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -19,10 +19,12 @@ from metrics import store
 from metrics.catalogue import Metric
 from metrics.charts import COMPARISON_LABELS, RAG_COLOURS
 from metrics.demo import generate_demo
+from metrics.exports import ChartMeta
 from metrics.filters import FILTER_KEYS, ViewState
 from metrics.periods import month_name, month_options
 from metrics.reports import Area
 from metrics.settings import data_root
+from metrics.ui_downloads import chart_downloads
 
 ALL_PCNS = ""
 MAX_TABLE_ROWS = 15  # taller tables scroll inside themselves
@@ -165,9 +167,12 @@ def page_header(title: str, question: str, view: ViewState) -> None:
     st.caption(f"{question}  \n**{where}** · {month_name(view.period)} · data as at {view.snapshot:%d %b %Y}")
 
 
-def show_figure(fig: go.Figure, key: str) -> None:
+def show_figure(fig: go.Figure, key: str, data: pd.DataFrame, metric: Metric, area: str, period: str) -> None:
+    """A chart, with PNG / SVG / CSV downloads of it and the data behind it (titled, small counts suppressed)."""
     st.plotly_chart(fig, key=key, width="stretch",
                     config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]})
+    meta = ChartMeta.from_figure(fig, metric.id, area, period, current_view().snapshot)
+    chart_downloads(fig, data, meta, key=f"{key}_download")
 
 
 def ci_table(frame: pd.DataFrame, metric: Metric, name_label: str = "Area",

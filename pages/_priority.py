@@ -63,21 +63,22 @@ def trend(view: ViewState, area: Area, metric: Metric, row: pd.Series) -> None:
         else:
             chart, side = st.columns([6, 1])
             with chart:
-                title = charts.chart_title(metric, area.name, f"{spc_rows['period_label'].iloc[0]} to "
-                                           f"{spc_rows['period_label'].iloc[-1]}")
-                ui.show_figure(charts.spc_chart(spc_rows, metric, title, target=target, subtitle=(
-                    "XmR chart: mean and process limits (mean ± 2.66 × mean moving range). "
-                    f"Source: {metric.data_source}.")), key=f"spc_{metric.id}")
+                span = f"{spc_rows['period_label'].iloc[0]} to {spc_rows['period_label'].iloc[-1]}"
+                fig = charts.spc_chart(spc_rows, metric, charts.chart_title(metric, area.name, span), target=target,
+                                       subtitle="XmR chart: mean and process limits (mean ± 2.66 × mean moving "
+                                       f"range). Source: {metric.data_source}.")
+                ui.show_figure(fig, f"spc_{metric.id}", spc_rows, metric, area.name, span)
             with side:
                 icons(row)
             if spc.short_group_warning:
                 st.caption(f"Only {len(spc_rows)} points: treat the limits with caution (at least 15 are advised).")
     with tabs[labels[1]]:
-        fig = charts.trend_chart(frame, metric, charts.chart_title(metric, " vs ".join(a.name for a in areas),
-                                                                   "trend"),
-                                 target=target, subtitle=f"Shaded band: 95% confidence interval for {area.name}. "
+        where = " vs ".join(a.name for a in areas)
+        span = f"{frame['period_label'].iloc[0]} to {frame['period_label'].iloc[-1]}"
+        fig = charts.trend_chart(frame, metric, charts.chart_title(metric, where, span), target=target,
+                                 subtitle=f"Shaded band: 95% confidence interval for {area.name}. "
                                  f"Source: {metric.data_source}.")
-        ui.show_figure(fig, key=f"trend_{metric.id}")
+        ui.show_figure(fig, f"trend_{metric.id}", frame, metric, where, span)
 
 
 def comparison(view: ViewState, parent: Area, level: str, metric: Metric, names: dict[str, str]) -> None:
@@ -92,7 +93,8 @@ def comparison(view: ViewState, parent: Area, level: str, metric: Metric, names:
     fig = charts.comparison_chart(frame, metric, title, benchmark_label=parent.name, target=target,
                                   subtitle="Dots: value; whiskers: 95% confidence interval; colour compares "
                                   f"each with the {parent.name} figure.")
-    ui.show_figure(fig, key=f"compare_{level}_{metric.id}")
+    ui.show_figure(fig, f"compare_{level}_{metric.id}", frame, metric, f"{what} in {parent.name}",
+                   frame["period_label"].iloc[0])
     ui.ci_table(frame, metric, name_label=what[:-1])
 
 
@@ -112,7 +114,7 @@ def breakdowns(view: ViewState, area: Area, metric: Metric) -> None:
                 title = f"{metric.short_title} by {BREAKDOWN_LABEL[kind].lower()}"
                 subtitle = f"{metric.unit_label}, {area.name}, {frame['period_label'].iloc[0]}; whiskers: 95% CI"
                 ui.show_figure(charts.breakdown_chart(frame, metric, title, overall=overall, subtitle=subtitle),
-                               key=f"bd_{kind}")
+                               f"bd_{kind}", frame, metric, area.name, frame["period_label"].iloc[0])
                 if kind == "imd_quintile":
                     sii = reports.slope_index(frame, metric)
                     if sii is not None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from metrics import charts, icons, narrative, reports, ui
+from metrics import charts, icons, narrative, reports, ui, ui_downloads
 from metrics.catalogue import catalogue
 from metrics.periods import month_name
 
@@ -46,6 +46,8 @@ ui.page_header(f"System oversight: {area.name}", "What is on track, what is off 
 
 card = reports.scorecard(view.snapshot, area, ui.NWL, view.period)
 exceptions = reports.exceptions(card)
+if area.level == "borough":
+    ui_downloads.pack_download(view.borough, view.period, view.snapshot)
 
 counts = card["rag"].value_counts()
 cols = st.columns(4)

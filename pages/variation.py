@@ -28,7 +28,7 @@ fig = charts.funnel_chart(
     charts.chart_title(metric, f"practices in {scope.name} against NWL", period), nwl, "NWL",
     subtitle="Each dot is a practice. Inside the funnel, differences from the NWL average are what chance "
              "would produce at that size; outside the 99.8% limits they almost certainly are not.")
-ui.show_figure(fig, key=f"funnel_{metric.id}")
+ui.show_figure(fig, f"funnel_{metric.id}", practices, metric, f"Practices in {scope.name}", period)
 counts = practices["funnel"].value_counts()
 cols = st.columns(5)
 for col, code in zip(cols, variation.FUNNEL_LABELS):
@@ -44,7 +44,8 @@ else:
 st.subheader("Ranked, with 95% confidence intervals")
 ui.show_figure(charts.caterpillar_chart(
     practices, metric, charts.chart_title(metric, f"practices in {scope.name}, ranked", period), nwl, "NWL",
-    subtitle="Whiskers: 95% confidence interval. Colour: position on the funnel plot."), key=f"cat_{metric.id}")
+    subtitle="Whiskers: 95% confidence interval. Colour: position on the funnel plot."),
+    f"cat_{metric.id}", practices, metric, f"Practices in {scope.name}", period)
 
 st.subheader("Similar practices")
 st.caption(f"The {variation.SIMILAR_PRACTICES} NWL practices most like the chosen one in list size, deprivation "
@@ -58,11 +59,12 @@ group = variation.practices_against_nwl(view.snapshot, metric, ui.NWL, view.peri
 group = group[group["area_code"].isin([chosen, *peers["org_code"]])]
 if len(group) > 1:
     peer_value = float(group["numerator"].sum() / group["denominator"].sum() * metric.multiplier)
+    group = reports.against_benchmark(group, metric, peer_value)
+    where = f"{names.get(chosen)} and similar practices"
     ui.show_figure(charts.comparison_chart(
-        reports.against_benchmark(group, metric, peer_value),
-        metric, charts.chart_title(metric, f"{names.get(chosen)} and similar practices", period),
-        benchmark_label="Peer group", subtitle="Colour compares each practice with the peer group's pooled value."),
-        key=f"peers_{metric.id}")
+        group, metric, charts.chart_title(metric, where, period), benchmark_label="Peer group",
+        subtitle="Colour compares each practice with the peer group's pooled value."),
+        f"peers_{metric.id}", group, metric, where, period)
     st.dataframe(peers.assign(share_65_plus=peers["share_65_plus"] * 100)[
         ["org_name", "list_size", "imd_score", "share_65_plus"]].rename(columns={
             "org_name": "Similar practice", "list_size": "List size", "imd_score": "IMD 2019 score",

@@ -11,7 +11,8 @@ from metrics.demo import generate_demo
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/overview.py", "pages/population_health.py", "pages/frailty.py", "pages/diabetes.py",
-         "pages/mental_health.py", "pages/vaccination.py", "pages/variation.py", "pages/definitions.py"]
+         "pages/mental_health.py", "pages/vaccination.py", "pages/variation.py", "pages/chart_studio.py",
+         "pages/definitions.py"]
 BOROUGHS = ["Harrow", "Westminster", "Hammersmith & Fulham"]
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-PAGES = ["", "population-health", "frailty", "diabetes", "mental-health", "vaccination", "variation", "definitions"]
+PAGES = ["", "population-health", "frailty", "diabetes", "mental-health", "vaccination", "variation", "chart-studio",
+         "definitions", "load-data"]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 

@@ -1,0 +1,200 @@
+"""The dashboard in a real browser: Playwright driving the system Chromium against the app on localhost.
+
+The test starts ``streamlit run`` itself (on a free port, over demo data in a temporary data root),
+then does what a person would: open the Overview, change the borough, drill down to a PCN, and
+download a chart's PNG and CSV, checking the files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from metrics import exports, pack
+from metrics.demo import generate_demo
+
+PROJECT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+STARTUP_TIMEOUT_S = 120
+RUN_TIMEOUT_MS = 90_000
+# The download test: the practice comparison on a PCN's frailty page (charts 0 and 1 are the SPC chart and
+# the trend); falls among Sphere PCN's practices include counts of 1-7, so suppression must show.
+DOWNLOAD_PATH = "/frailty?borough=Harrow&pcn=U89806&period=2026-09&metric=falls_admissions_65_plus"
+DOWNLOAD_CONTROL = 2
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_streamlit(script: Path, data_root: Path) -> tuple[subprocess.Popen, str]:
+    """``streamlit run`` in its own process group; returns once the server answers its health check."""
+    port = free_port()
+    env = {**os.environ, "ICP_DATA_ROOT": str(data_root), "PYTHONPATH": str(PROJECT),
+           "BROWSER_PATH": os.environ.get("BROWSER_PATH", CHROMIUM)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=script.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {process.stdout.read().decode(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return process, base
+        except OSError:
+            time.sleep(0.5)
+    stop(process)
+    raise RuntimeError(f"streamlit did not answer on {base} within {STARTUP_TIMEOUT_S} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop the server and anything it started (its renderer's Chromium): the whole process group."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("browser_demo")
+    generate_demo(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_root) -> Iterator[str]:
+    """The dashboard (app.py) on a free localhost port, stopped at the end."""
+    process, url = start_streamlit(PROJECT / "app.py", demo_root)
+    yield url
+    stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    yield context.new_page()
+    context.close()
+
+
+def settle(page: Page) -> None:
+    """Wait until Streamlit has finished running the script (its status widget is gone)."""
+    page.wait_for_selector("[data-testid=stMain]", timeout=RUN_TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=RUN_TIMEOUT_MS)
+
+
+def assert_no_exception(page: Page) -> None:
+    errors = page.locator("[data-testid=stException]")
+    assert errors.count() == 0, errors.all_inner_texts()
+
+
+def test_overview_then_another_borough(page, app_url):
+    page.goto(f"{app_url}/?borough=Harrow&period=2026-09")
+    expect(page.locator("h1").first).to_contain_text("System oversight: Harrow", timeout=RUN_TIMEOUT_MS)
+    settle(page)
+    assert_no_exception(page)
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=RUN_TIMEOUT_MS)  # the scorecard
+
+    borough = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Borough")
+    borough.click()
+    page.get_by_role("option", name="Westminster", exact=True).click()
+    expect(page.locator("h1").first).to_contain_text("System oversight: Westminster", timeout=RUN_TIMEOUT_MS)
+    settle(page)
+    assert_no_exception(page)
+    assert "borough=Westminster" in page.url
+
+
+def test_drill_down_to_a_pcn(page, app_url):
+    page.goto(f"{app_url}/frailty?borough=Harrow&period=2026-09")
+    settle(page)
+    link = page.get_by_test_id("stPageLink").filter(has_text="Sphere PCN")
+    expect(link).to_have_count(1, timeout=RUN_TIMEOUT_MS)
+    link.click()
+    expect(page.get_by_text("Practices in Sphere PCN").first).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    settle(page)
+    assert_no_exception(page)
+    assert "pcn=U89806" in page.url
+
+
+def download(page: Page, control: int, label: str, folder: Path) -> Path:
+    """Open the chart's Download popover (if closed), click one of its buttons, save the file."""
+    body = page.get_by_test_id("stPopoverBody")
+    if not body.is_visible():
+        page.get_by_test_id("stPopover").nth(control).locator("button").first.click()
+    button = body.get_by_role("button", name=label)
+    expect(button).to_be_enabled(timeout=RUN_TIMEOUT_MS)
+    with page.expect_download(timeout=RUN_TIMEOUT_MS) as info:
+        button.click()
+    path = folder / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
+def test_download_chart_png_and_csv(page, app_url, tmp_path):
+    control = DOWNLOAD_CONTROL
+    page.goto(app_url + DOWNLOAD_PATH)
+    settle(page)
+    expect(page.get_by_test_id("stPopover").nth(control)).to_be_visible(timeout=RUN_TIMEOUT_MS)
+
+    csv_file = download(page, control, "Data as CSV", tmp_path)
+    rows = list(csv.reader(io.StringIO(csv_file.read_text(encoding="utf-8-sig"))))
+    titles = {row[0]: row[1] for row in rows[:rows.index([])]}
+    assert {"Title", "Metric", "Area", "Period", "Data as at (snapshot)", "Source"} <= set(titles)
+    header, body = rows[rows.index([]) + 1], rows[rows.index([]) + 2:]
+    assert body, "the CSV holds the chart's data"
+    for column in ("Numerator", "Denominator"):
+        cells = [row[header.index(column)] for row in body]
+        shown = [float(c) for c in cells if c not in (exports.SUPPRESSED, "")]
+        assert not [c for c in shown if 1 <= c <= 7], f"{column} shows a count of 1-7"
+    assert exports.SUPPRESSED in [row[header.index("Numerator")] for row in body], "Sphere falls has small counts"
+
+    png_file = download(page, control, "Chart as PNG (for slides)", tmp_path)
+    png = png_file.read_bytes()
+    assert png_file.suffix == ".png" and png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert exports.png_size(png)[0] >= 1600
+
+
+def test_download_the_hhace_pack(page, app_url, tmp_path):
+    page.goto(f"{app_url}/?borough=Harrow&period=2026-09")
+    settle(page)
+    button = page.get_by_role("button", name="Health & Care Executive pack (PowerPoint)")
+    expect(button).to_be_enabled(timeout=RUN_TIMEOUT_MS)
+    with page.expect_download(timeout=RUN_TIMEOUT_MS) as info:
+        button.click()
+    assert info.value.suggested_filename == "harrow-2026-09-as-at-2026-10-05.pptx"
+    file = tmp_path / info.value.suggested_filename
+    info.value.save_as(file)
+    slides = pack.slide_texts(file.read_bytes())
+    assert slides[0][0] == "Harrow Health & Care Executive" and slides[-1][0] == "Data quality and notes"
