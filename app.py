@@ -29,6 +29,7 @@ PAGES = {
         st.Page("pages/chart_studio.py", title="Chart studio", icon=":material/palette:", url_path="chart-studio"),
         st.Page("pages/definitions.py", title="Data & definitions", icon=":material/menu_book:",
                 url_path="definitions"),
+        st.Page("pages/load_data.py", title="Load data", icon=":material/upload_file:", url_path="load-data"),
     ],
 }
 

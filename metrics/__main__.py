@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     pack.add_argument("--out", help="output .pptx (default: <borough>-<period>.pptx)")
     pack.add_argument("--root", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
     pack.set_defaults(func=_pack)
+    from metrics.ingest.cli import add_parser as add_ingest_parser
+
+    add_ingest_parser(commands)
     args = parser.parse_args(argv)
     return args.func(args)
 

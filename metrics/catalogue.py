@@ -74,6 +74,8 @@ class Metric(_Strict):
     lowest_level: Literal["practice", "borough"]
     breakdowns: tuple[Breakdown, ...] = ()
     data_source: str = Field(min_length=3)
+    # OHID Fingertips indicator IDs whose exports load into this metric (python -m metrics ingest --format fingertips).
+    fingertips_indicator_ids: tuple[int, ...] = ()
 
     @property
     def multiplier(self) -> float:
@@ -119,6 +121,9 @@ class Catalogue(_Strict):
             unknown = set(m.pages) - known
             if unknown:
                 raise ValueError(f"metric {m.id}: unknown priority {sorted(unknown)}")
+        fingertips = [i for m in self.metrics for i in m.fingertips_indicator_ids]
+        if len(fingertips) != len(set(fingertips)):
+            raise ValueError("a Fingertips indicator id can load into one metric only")
         return self
 
     def metric(self, metric_id: str) -> Metric:
@@ -135,6 +140,10 @@ class Catalogue(_Strict):
 
     def for_page(self, priority_id: str) -> list[Metric]:
         return [m for m in self.metrics if priority_id in m.pages]
+
+    def for_fingertips_indicator(self, indicator_id: int) -> Metric | None:
+        """The metric a Fingertips indicator loads into, if the catalogue maps it."""
+        return next((m for m in self.metrics if indicator_id in m.fingertips_indicator_ids), None)
 
     def practice_level(self) -> list[Metric]:
         return [m for m in self.metrics if m.lowest_level == "practice"]

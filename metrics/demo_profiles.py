@@ -181,6 +181,8 @@ PROFILES: dict[str, Profile] = {
         0.18, "adults", practice_sd=0.3, deprivation=-0.35, trend=0.02, ethnicity="obesity",
         borough_effects={KENSINGTON: -0.3, WESTMINSTER: -0.25, HAMMERSMITH: -0.15, HILLINGDON: 0.15},
         age_bands=ADULT_BANDS, age_effects=(-0.35, 0.2, 0.15, -0.45), sex_effects=(0.08, -0.08)),
+    "smoking_prevalence": Profile(0.12, "adults", practice_sd=0.3, deprivation=-0.4, trend=-0.04,
+                                  sex_effects=(-0.15, 0.15)),
     "frail_top15_identified": Profile(0.85, "frail_expected", practice_sd=0.4, deprivation=0.1, trend=0.25),
     "frail_mdt_care_plan": Profile(
         0.40, "frail_expected", practice_sd=0.45, deprivation=0.15, trend=0.12,

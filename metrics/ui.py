@@ -44,6 +44,7 @@ def root() -> str:
 def ensure_data() -> None:
     """First run with an empty data root: generate the demo snapshots, showing progress, then rerun."""
     if store.snapshot_dirs(root()):
+        warn_unreadable()
         return
     st.title("Setting up the demo data")
     st.info(f"No metric snapshots were found under `{root()}`. Generating the built-in North West London "
@@ -55,6 +56,22 @@ def ensure_data() -> None:
     st.success(f"Generated {summary['rows']:,} rows in {len(summary['snapshots'])} snapshots "
                f"in {summary['seconds']:.1f} s.")
     st.rerun()
+
+
+def warn_unreadable() -> None:
+    """A corrupt or truncated file in the data root is named and left out; the rest is served."""
+    try:
+        skipped = store.unreadable_files(root())
+        usable = store.snapshots(root())
+    except store.NoDataError as error:
+        skipped, usable = [], []
+        st.error(f"No readable data under `{root()}` ({error}). Restore the damaged files or load the data again.")
+    if skipped:
+        names = "\n".join(f"- `{path}`: {reason}" for path, reason in skipped)
+        st.warning(f"These files in the data root could not be read and are left out; everything else is "
+                   f"shown:\n{names}", icon=":material/warning:")
+    if not usable:
+        st.stop()
 
 
 def synced_select(label: str, options: Sequence[str], key: str, default: str,

@@ -1,0 +1,216 @@
+"""One load, as the command line and the Load data page both run it: read -> parse -> validate every file, and
+only if that passes (or ``allow_partial`` and some rows pass) write a new snapshot.
+
+``prepare`` does everything except writing and returns the report; ``commit`` writes. The page shows the report
+between the two; the command line calls both.
+
+Strict by default: a file with any problem is rejected whole, and if any file is rejected nothing is written.
+With ``allow_partial`` the valid rows load and the rejected ones go, with their reasons, to a side file
+``<root>/rejected/<snapshot>/<file>.rejected.csv``. Mapping files are always all-or-nothing (a partial mapping
+would close every practice it left out).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from metrics.catalogue import Catalogue, catalogue
+from metrics.hierarchy import apply_mapping, with_list_sizes
+from metrics.ingest import fingertips, gp_list_size, practice_mapping, talking_therapies, tidy
+from metrics.ingest.common import Context
+from metrics.ingest.model import LoadOptions, Parsed, Problem, summarise
+from metrics.ingest.readers import UnreadableFile, read_table
+from metrics.ingest.safety import neutralise_formula
+from metrics.ingest.snapshot_writer import SnapshotError, WriteResult, base_orgs, write_snapshot
+from metrics.ingest.validate import VALIDATORS, cross_file_duplicates
+
+Parser = Callable[[str, pd.DataFrame, Context], Parsed]
+FORMATS: dict[str, Parser] = {
+    "fingertips": fingertips.parse,
+    "gp-list-size": gp_list_size.parse,
+    "practice-mapping": practice_mapping.parse,
+    "talking-therapies": talking_therapies.parse,
+    "tidy": tidy.parse,
+}
+
+
+@dataclass
+class Source:
+    """An input file: its name (as the user knows it) and its bytes."""
+
+    name: str
+    data: bytes
+
+    @classmethod
+    def from_path(cls, path: Path | str) -> "Source":
+        return cls(Path(path).name, Path(path).read_bytes())
+
+
+@dataclass
+class FileOutcome:
+    parsed: Parsed
+    rejected_rows: set[int] = field(default_factory=set)
+    status: str = "accepted"  # accepted | partly accepted | rejected | nothing to load
+
+    @property
+    def loaded(self) -> int:
+        rows = self.parsed.rows
+        return 0 if self.status == "rejected" else int((~rows["source_row"].isin(self.rejected_rows)).sum())
+
+    def report_lines(self) -> list[str]:
+        p = self.parsed
+        lines = [f"{p.file}: {self.status.upper()} - {self.loaded:,} rows to load"
+                 + (f", {len(self.rejected_rows):,} rows rejected" if self.rejected_rows else "")]
+        lines += [f"  skipped {n:,} rows: {reason}" for reason, n in p.skipped.items() if n]
+        lines += [f"  note: {note}" for note in p.notes]
+        if p.problems:
+            lines.append(f"  {len(p.problems)} problem(s):")
+            lines += [f"    {line}" for line in summarise(p.problems)]
+        return lines
+
+
+@dataclass
+class Prepared:
+    options: LoadOptions
+    outcomes: list[FileOutcome]
+    orgs: pd.DataFrame
+    hashes: dict[str, str]
+
+    @property
+    def rejected(self) -> bool:
+        return any(o.status in ("rejected", "partly accepted") for o in self.outcomes)
+
+    @property
+    def writable(self) -> bool:
+        """Strict: every file accepted. Partial: whatever passed, as long as something did."""
+        if not self.options.allow_partial and self.rejected:
+            return False
+        return any(o.loaded for o in self.outcomes) or self.orgs_changed
+
+    @property
+    def orgs_changed(self) -> bool:
+        return any(o.parsed.kind in ("mapping", "list_sizes") and o.loaded for o in self.outcomes)
+
+    def report(self) -> str:
+        lines = [line for o in self.outcomes for line in o.report_lines()]
+        if not self.writable:
+            partial = any(o.parsed.kind != "mapping" for o in self.outcomes) and not self.options.allow_partial
+            hint = " (or use --allow-partial to load the valid rows)" if partial else ""
+            lines.append("Nothing was written: " + (f"fix the problems above and load again{hint}" if self.rejected
+                                                    else "no rows to load in these files"))
+        return "\n".join(lines)
+
+
+def _parse_one(source: Source, ctx: Context) -> Parsed:
+    try:
+        frame, notes = read_table(source.name, source.data)
+    except UnreadableFile as exc:
+        parsed = Parsed(source.name, "metric_values", pd.DataFrame(columns=["source_row"]), pd.DataFrame())
+        parsed.problem([], [], str(exc))
+        return parsed
+    parsed = FORMATS[ctx.options.format](source.name, frame, ctx)
+    parsed.notes[:0] = notes
+    return parsed
+
+
+def prepare(options: LoadOptions, sources: list[Source], root: Path, cat: Catalogue | None = None) -> Prepared:
+    """Read, parse and validate every file against the hierarchy the new snapshot will hold. Writes nothing."""
+    orgs = base_orgs(root)
+    ctx = Context(cat or catalogue(), orgs, options)
+    parsed_files = [_parse_one(s, ctx) for s in sources]
+    for parsed in sorted(parsed_files, key=lambda p: (p.as_of is None, p.as_of or 0)):
+        if parsed.file_level_problems:
+            continue
+        VALIDATORS[parsed.kind](parsed, ctx)
+        if parsed.kind == "mapping" and not parsed.problems:
+            orgs, changes = apply_mapping(orgs, parsed.rows, parsed.as_of)
+            parsed.notes.append(f"from {changes.as_of}: {len(changes.moved)} practices change PCN, "
+                                f"{len(changes.opened)} open, {len(changes.closed)} close"
+                                + (f" ({', '.join(changes.closed)})" if changes.closed else ""))
+            if changes.without_borough:
+                parsed.notes.append(f"no borough known for {', '.join(changes.without_borough)} (unallocated "
+                                    "practices new to NWL count only in NWL totals)")
+            ctx = Context(ctx.catalogue, orgs, options)
+    cross_file_duplicates(parsed_files)
+    outcomes = [_outcome(p, options) for p in parsed_files]
+    orgs = _apply_list_sizes(orgs, outcomes)
+    hashes = {s.name: hashlib.sha256(s.data).hexdigest() for s in sources}
+    return Prepared(options, outcomes, orgs, hashes)
+
+
+def _outcome(parsed: Parsed, options: LoadOptions) -> FileOutcome:
+    bad = parsed.bad_rows
+    if parsed.file_level_problems or (parsed.problems and (not options.allow_partial or parsed.kind == "mapping")):
+        return FileOutcome(parsed, set(parsed.rows["source_row"]) if "source_row" in parsed.rows else set(), "rejected")
+    if parsed.rows.empty:
+        return FileOutcome(parsed, set(), "nothing to load")
+    return FileOutcome(parsed, bad, "partly accepted" if bad else "accepted")
+
+
+def _good_rows(outcome: FileOutcome) -> pd.DataFrame:
+    rows = outcome.parsed.rows
+    return rows[~rows["source_row"].isin(outcome.rejected_rows)]
+
+
+def _apply_list_sizes(orgs: pd.DataFrame, outcomes: list[FileOutcome]) -> pd.DataFrame:
+    """Each practice's newest all-ages, all-persons count becomes its list size."""
+    frames = [_good_rows(o) for o in outcomes if o.parsed.kind == "list_sizes" and o.loaded]
+    if not frames:
+        return orgs
+    rows = pd.concat(frames)
+    totals = rows[(rows["sex"] == "ALL") & (rows["age_band"] == "ALL") & rows["patients"].notna()]
+    newest = totals.sort_values("extract_date").drop_duplicates("org_code", keep="last")
+    return with_list_sizes(orgs, dict(zip(newest["org_code"], newest["patients"]))) if len(newest) else orgs
+
+
+def commit(prepared: Prepared, root: Path) -> tuple[WriteResult, list[Path]]:
+    """Write the snapshot (and, for a partial load, the rejected rows' side files)."""
+    if not prepared.writable:
+        raise SnapshotError(prepared.report())
+    kinds = {"metric_values": [], "list_sizes": []}
+    for outcome in prepared.outcomes:
+        if outcome.parsed.kind in kinds and outcome.loaded:
+            kinds[outcome.parsed.kind].append(_good_rows(outcome))
+    metric_rows = pd.concat(kinds["metric_values"]) if kinds["metric_values"] else None
+    list_rows = pd.concat(kinds["list_sizes"]) if kinds["list_sizes"] else None
+    manifest = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "format": prepared.options.format,
+        "files": [{"name": o.parsed.file, "sha256": prepared.hashes.get(o.parsed.file), "status": o.status,
+                   "rows_loaded": o.loaded, "rows_rejected": len(o.rejected_rows),
+                   "skipped": dict(o.parsed.skipped)} for o in prepared.outcomes],
+    }
+    result = write_snapshot(root, prepared.options.snapshot, metric_rows, prepared.orgs, list_rows, manifest)
+    side_files = [write_rejected(o, root, prepared.options.snapshot) for o in prepared.outcomes if o.rejected_rows]
+    return result, side_files
+
+
+def write_rejected(outcome: FileOutcome, root: Path, snapshot) -> Path:
+    """The rejected rows as the file had them, with row numbers and reasons, safe to open in a spreadsheet."""
+    parsed = outcome.parsed
+    reasons: dict[int, list[str]] = {}
+    for problem in parsed.problems:
+        for row in problem.rows or sorted(outcome.rejected_rows):
+            reasons.setdefault(row, []).append(f"{', '.join(problem.columns)}: {problem.message}")
+    raw = parsed.raw.reset_index(drop=True)
+    raw.insert(0, "row", range(parsed.first_row, parsed.first_row + len(raw)))
+    raw = raw[raw["row"].isin(outcome.rejected_rows)]
+    raw.insert(1, "problems", raw["row"].map(lambda r: " | ".join(reasons.get(r, []))))
+    path = Path(root) / "rejected" / str(snapshot) / f"{Path(parsed.file).stem}.rejected.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    safe = raw.astype(str).map(neutralise_formula)
+    safe.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+def problems_of(prepared: Prepared) -> list[Problem]:
+    return [p for o in prepared.outcomes for p in o.parsed.problems]

@@ -1,0 +1,292 @@
+"""Writing a new snapshot so that nothing already loaded is ever changed or lost.
+
+A new snapshot is a complete extract "as known on that date": it starts as a copy of the newest readable
+snapshot (metric values, list sizes, hierarchy), and the loaded rows replace rows with the same (metric, period,
+organisation, breakdown) key or are added. Older snapshots are never touched.
+
+It is built in a staging folder beside the data root (same file system, outside every ``<root>/**`` glob),
+checked by reading every file back, and moved into place with one ``rename``: until that rename nobody can see
+it, and after it the snapshot is complete. If the data root is a mount point (no sibling folder on the same file
+system), staging happens in a hidden folder inside the root with files named ``*.part`` -- DuckDB's ``**`` glob
+walks hidden folders, so staged files must not end in ``.parquet`` -- and ``metric_values.parquet`` is renamed
+last, so the snapshot only exists once it is whole. Killing the process at any step leaves the previous data as
+it was; a later run removes the dead run's staging folder.
+
+For tests, ``ICP_INGEST_PAUSE_AT=<step>`` makes the writer print ``INGEST PAUSED AT <step>`` and sleep at that
+step (steps: ``staging``, ``metric_values``, ``orgs``, ``verified``, ``published-folder``), and
+``ICP_INGEST_STAGE_IN_ROOT=1`` forces the in-root staging used when the root is a mount point.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from metrics.hierarchy import ORG_COLUMNS, build_orgs
+
+METRIC_VALUES, ORGS, LIST_SIZES = "metric_values.parquet", "orgs.parquet", "list_sizes.parquet"
+MANIFEST = "manifest.json"
+PART = ".part"
+PAUSE_ENV, PAUSE_SECONDS_ENV = "ICP_INGEST_PAUSE_AT", "ICP_INGEST_PAUSE_SECONDS"
+STAGE_IN_ROOT_ENV = "ICP_INGEST_STAGE_IN_ROOT"
+KEY = ("metric_id", "period_start", "period_end", "org_code", "breakdown", "breakdown_value")
+LIST_KEY = ("org_code", "extract_date", "sex", "age_band")
+METRIC_SCHEMA = pa.schema([
+    ("metric_id", pa.string()), ("period_start", pa.date32()), ("period_end", pa.date32()),
+    ("org_code", pa.string()), ("breakdown", pa.string()), ("breakdown_value", pa.string()),
+    ("numerator", pa.float64()), ("denominator", pa.float64()), ("value", pa.float64()), ("suppressed", pa.bool_()),
+])
+LIST_SCHEMA = pa.schema([
+    ("org_code", pa.string()), ("extract_date", pa.date32()), ("sex", pa.string()), ("age_band", pa.string()),
+    ("patients", pa.float64()), ("suppressed", pa.bool_()),
+])
+
+
+class SnapshotError(RuntimeError):
+    """The snapshot cannot be written as asked (it exists, or is not newer than the newest one)."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    snapshot: date
+    path: Path
+    base: date | None
+    rows: int
+    new_rows: int
+    revised_rows: int
+
+
+def folder(root: Path, snapshot: date) -> Path:
+    return Path(root) / f"snapshot_date={snapshot.isoformat()}"
+
+
+def _readable(path: Path) -> bool:
+    try:
+        pq.ParquetFile(path).metadata  # noqa: B018 - reading the footer is the check
+        return True
+    except Exception:  # noqa: BLE001 - any failure means unreadable
+        return False
+
+
+def snapshots(root: Path) -> list[tuple[date, Path]]:
+    """Complete, readable snapshots under the root, oldest first."""
+    found = []
+    for path in sorted(Path(root).glob("snapshot_date=*")):
+        try:
+            day = date.fromisoformat(path.name.split("=", 1)[1])
+        except ValueError:
+            continue
+        if _readable(path / METRIC_VALUES) and _readable(path / ORGS):
+            found.append((day, path))
+    return found
+
+
+def base_snapshot(root: Path) -> tuple[date, Path] | None:
+    found = snapshots(root)
+    return found[-1] if found else None
+
+
+def base_orgs(root: Path) -> pd.DataFrame:
+    """The hierarchy a new snapshot starts from: the newest snapshot's, if it was written by ingest (and so is
+    dated), else the dated reference hierarchy (e.g. on top of the demo, whose tree is undated)."""
+    base = base_snapshot(root)
+    if base is not None and (base[1] / MANIFEST).exists():
+        manifest = json.loads((base[1] / MANIFEST).read_text(encoding="utf-8"))
+        if manifest.get("hierarchy") == "dated":
+            return pd.read_parquet(base[1] / ORGS)[ORG_COLUMNS]
+    return _reference_orgs().copy()
+
+
+@lru_cache(maxsize=1)
+def _reference_orgs() -> pd.DataFrame:
+    """The dated reference hierarchy (the reference files do not change while a process runs)."""
+    return build_orgs(dated=True)
+
+
+def _pause(step: str) -> None:
+    """Test hook: stop at a named step so a test can kill the process there."""
+    if os.environ.get(PAUSE_ENV) == step:
+        print(f"INGEST PAUSED AT {step}", flush=True)
+        sys.stdout.flush()
+        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "3600")))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _staging_prefix(root: Path) -> str:
+    return f".{root.name}.ingest-"
+
+
+def _remove_dead_staging(root: Path) -> None:
+    """Staging folders left by a killed run (their process is gone) are removed."""
+    for parent in (root.parent, root):
+        for path in parent.glob(f"{_staging_prefix(root)}*"):
+            try:
+                pid = int(path.name[len(_staging_prefix(root)):].split("-", 1)[0])
+            except ValueError:
+                continue
+            if pid != os.getpid() and not _pid_alive(pid):
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _staging_dir(root: Path) -> tuple[Path, bool]:
+    """(staging folder, inside_root). Beside the root when that is the same file system and writable."""
+    parent = root.parent
+    try:
+        beside = os.stat(parent).st_dev == os.stat(root).st_dev and os.access(parent, os.W_OK)
+    except OSError:
+        beside = False
+    if os.environ.get(STAGE_IN_ROOT_ENV) == "1":  # test hook: exercise the mount-point path
+        beside = False
+    where = parent if beside else root
+    return Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(root)}{os.getpid()}-", dir=where)), not beside
+
+
+def _sql_path(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
+    return {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_path(path)})").fetchall()}
+
+
+def _merge(con: duckdb.DuckDBPyConnection, base: Path | None, new: pa.Table, key: tuple[str, ...],
+           schema: pa.Schema, out: Path, order: str) -> tuple[int, int]:
+    """Write base rows not replaced plus the new rows to ``out``; returns (rows written, rows revised)."""
+    con.register("new_rows", new)
+    names = ", ".join(schema.names)
+    selects = [f"SELECT {names} FROM new_rows"]
+    revised = 0
+    if base is not None and base.exists():
+        have = _columns(con, base)
+        cols = ", ".join(n if n in have else f"false AS {n}" if n == "suppressed" else f"NULL AS {n}"
+                         for n in schema.names)
+        base_rows = f"(SELECT {cols} FROM read_parquet({_sql_path(base)}))"
+        using = ", ".join(key)
+        revised = con.execute(f"SELECT count(*) FROM new_rows SEMI JOIN {base_rows} b USING ({using})").fetchall()[0][0]
+        selects.insert(0, f"SELECT b.* FROM {base_rows} b ANTI JOIN new_rows USING ({using})")
+    query = " UNION ALL BY NAME ".join(selects)
+    con.execute(f"COPY (SELECT {names} FROM ({query}) ORDER BY {order}) TO {_sql_path(out)} "
+                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)").fetchall()
+    con.unregister("new_rows")
+    rows = con.execute(f"SELECT count(*) FROM read_parquet({_sql_path(out)})").fetchall()[0][0]
+    return rows, revised
+
+
+def metric_table(rows: pd.DataFrame) -> pa.Table:
+    frame = rows.reindex(columns=METRIC_SCHEMA.names)
+    frame["breakdown_value"] = frame["breakdown_value"].fillna("")
+    frame["suppressed"] = frame["suppressed"].fillna(False).astype(bool)
+    for col in ("numerator", "denominator", "value"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    return pa.Table.from_pandas(frame, schema=METRIC_SCHEMA, preserve_index=False)
+
+
+def list_table(rows: pd.DataFrame) -> pa.Table:
+    frame = rows.reindex(columns=LIST_SCHEMA.names)
+    frame["patients"] = pd.to_numeric(frame["patients"], errors="coerce").astype(float)
+    frame["suppressed"] = frame["suppressed"].fillna(False).astype(bool)
+    return pa.Table.from_pandas(frame, schema=LIST_SCHEMA, preserve_index=False)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _check_new_snapshot(root: Path, snapshot: date) -> None:
+    target = folder(root, snapshot)
+    if target.exists():
+        if (target / METRIC_VALUES).exists():
+            raise SnapshotError(f"snapshot {snapshot} already exists under {root}; snapshots are never overwritten "
+                                "(choose a later date)")
+        shutil.rmtree(target)  # a folder without metric values is a killed in-root publish: never visible
+    newest = base_snapshot(root)
+    if newest is not None and snapshot <= newest[0]:
+        raise SnapshotError(f"snapshot {snapshot} is not after the newest snapshot {newest[0]}; a snapshot is the "
+                            "data as known on its date, so a new one must be dated after the newest")
+
+
+def write_snapshot(root: Path, snapshot: date, metric_rows: pd.DataFrame | None, orgs: pd.DataFrame,
+                   list_sizes: pd.DataFrame | None, manifest: dict) -> WriteResult:
+    """Write snapshot ``snapshot`` = newest snapshot + these rows, atomically (see the module docstring)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    _remove_dead_staging(root)
+    _check_new_snapshot(root, snapshot)
+    base = base_snapshot(root)
+    staging, inside_root = _staging_dir(root)
+    suffix = PART if inside_root else ""
+    staged = folder(staging, snapshot)
+    staged.mkdir()
+    try:
+        _pause("staging")
+        con = duckdb.connect()
+        new = metric_table(metric_rows if metric_rows is not None else pd.DataFrame(columns=METRIC_SCHEMA.names))
+        rows, revised = _merge(con, base[1] / METRIC_VALUES if base else None, new, KEY, METRIC_SCHEMA,
+                               staged / f"{METRIC_VALUES}{suffix}", "metric_id, breakdown, org_code, period_start, "
+                                                                    "breakdown_value")
+        _pause("metric_values")
+        orgs_path = staged / f"{ORGS}{suffix}"
+        pq.write_table(pa.Table.from_pandas(orgs[ORG_COLUMNS], preserve_index=False), orgs_path, compression="zstd")
+        _pause("orgs")
+        base_lists = base[1] / LIST_SIZES if base else None
+        if list_sizes is not None or (base_lists is not None and base_lists.exists()):
+            lists = list_table(list_sizes if list_sizes is not None else pd.DataFrame(columns=LIST_SCHEMA.names))
+            _merge(con, base_lists, lists, LIST_KEY, LIST_SCHEMA, staged / f"{LIST_SIZES}{suffix}",
+                   "org_code, extract_date, sex, age_band")
+        con.close()
+        summary = {**manifest, "snapshot": snapshot.isoformat(), "base_snapshot": base[0].isoformat() if base else None,
+                   "hierarchy": "dated", "rows": rows, "new_rows": new.num_rows - revised, "revised_rows": revised}
+        (staged / MANIFEST).write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+        _verify(staged, suffix, rows, len(orgs))
+        _pause("verified")
+        _publish(staged, folder(root, snapshot), suffix)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return WriteResult(snapshot, folder(root, snapshot), base[0] if base else None, rows,
+                       new.num_rows - revised, revised)
+
+
+def _verify(staged: Path, suffix: str, rows: int, orgs: int) -> None:
+    """Read every staged file back in full before it can be published."""
+    for path in staged.iterdir():
+        if path.name.endswith(f".parquet{suffix}"):
+            pq.read_table(path)  # raises on any corrupt page
+            _fsync(path)
+    if pq.ParquetFile(staged / f"{METRIC_VALUES}{suffix}").metadata.num_rows != rows:
+        raise SnapshotError("staged metric values did not read back whole; nothing was published")
+    if pq.ParquetFile(staged / f"{ORGS}{suffix}").metadata.num_rows != orgs:
+        raise SnapshotError("staged orgs did not read back whole; nothing was published")
+
+
+def _publish(staged: Path, target: Path, suffix: str) -> None:
+    """One rename of the finished folder; inside the root, then the .part files with metric values last."""
+    os.rename(staged, target)
+    if not suffix:
+        return
+    _pause("published-folder")
+    parts = sorted(target.glob(f"*{suffix}"), key=lambda p: p.name.startswith("metric_values"))
+    for part in parts:
+        os.rename(part, target / part.name[: -len(suffix)])

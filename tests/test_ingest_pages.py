@@ -1,0 +1,82 @@
+"""End to end: a real Fingertips export ingested on top of the demo shows on the Population health page; the Load
+data page renders; a corrupt file in the data root is named and the rest served."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metrics.__main__ import main
+from metrics.demo import generate_demo
+from tests.ingest_fixtures import FIXTURES, SMOKING
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+INGESTED = "2026-11-01"
+
+
+@pytest.fixture(scope="module")
+def ingested_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo_plus_fingertips")
+    generate_demo(root)
+    code = main(["ingest", "--format", "fingertips", "--snapshot", INGESTED, "--root", str(root),
+                 str(FIXTURES / SMOKING)])
+    assert code == 0
+    return root
+
+
+def run(root: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None, **params: str) -> AppTest:
+    monkeypatch.setenv("ICP_DATA_ROOT", str(root))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(params)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+def practice_row(at: AppTest, name: str):
+    for frame in at.dataframe:
+        table = frame.value
+        if "Practice" in table.columns and name in set(table["Practice"]):
+            return table.set_index("Practice").loc[name]
+    raise AssertionError(f"no practice table lists {name}")
+
+
+def test_ingested_fingertips_values_show_on_the_population_health_page(ingested_root, monkeypatch):
+    params = dict(borough="Brent", pcn="U89375", period="2024-03", metric="smoking_prevalence")
+    at = run(ingested_root, monkeypatch, "pages/population_health.py", snapshot=INGESTED, **params)
+    assert not at.exception, [e.value for e in at.exception]
+    assert str(at.session_state["view"].snapshot) == INGESTED
+    row = practice_row(at, "Forty Willows Surgery")
+    # Fingertips 91547, 2023/24: 753 current smokers of 6,466 patients aged 15+ (then in Brent Central KWH PCN)
+    assert (row["Numerator"], row["Denominator"]) == (753, 6466)
+    assert row["Value (%)"] == pytest.approx(100 * 753 / 6466)
+    # The demo snapshot is unchanged, and its undated tree has the practice in its April 2024 PCN throughout.
+    demo = run(ingested_root, monkeypatch, "pages/population_health.py", snapshot="2026-10-05",
+               **{**params, "pcn": "U11559"})
+    assert practice_row(demo, "Forty Willows Surgery")["Numerator"] != 753
+
+
+def test_load_data_page_renders(ingested_root, monkeypatch):
+    at = run(ingested_root, monkeypatch, "pages/load_data.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Load data"
+    assert [s.value for s in at.selectbox if s.label == "Format"] == ["fingertips"]
+
+
+def test_a_corrupt_file_does_not_take_the_dashboard_down(ingested_root, monkeypatch, tmp_path):
+    root = tmp_path / "data"
+    root.mkdir()
+    for folder in ingested_root.glob("snapshot_date=*"):
+        target = root / folder.name
+        target.mkdir()
+        for file in folder.iterdir():
+            (target / file.name).write_bytes(file.read_bytes())
+    broken = root / f"snapshot_date={INGESTED}" / "metric_values.parquet"
+    broken.write_bytes(broken.read_bytes()[:1000])
+    at = run(root, monkeypatch, borough="Harrow")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(str(broken) in w.value for w in at.warning)
+    assert str(at.session_state["view"].snapshot) == "2026-10-05"  # the newest readable snapshot is served
