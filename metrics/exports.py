@@ -615,7 +615,7 @@ def studio_meta(kind: StudioKind, fig: go.Figure, data: pd.DataFrame, metric_id:
 
 
 def _borough_of(area: Area, snapshot: date) -> Area:
-    if area.level == "borough":
+    if area.level in ("borough", "place"):
         return area
     orgs = store.orgs(_root(), snapshot)
     row = orgs[orgs["org_code"] == area.code]

@@ -8,6 +8,7 @@ metrics by catalogue id. A link built from a ViewState reproduces the view exact
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +21,7 @@ class ViewState(BaseModel):
     snapshot: date
     borough: str = Field(min_length=2)
     borough_code: str
+    borough_level: Literal["borough", "place"] = "borough"
     pcn: str | None = None
     pcn_name: str | None = None
     period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")

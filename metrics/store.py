@@ -167,7 +167,7 @@ def orgs(root: str, snapshot: date, org_type: str | None = None, parent_code: st
     """Organisations in a snapshot, optionally of one type and/or under one parent (each once, its newest
     membership). ``org_type='place'`` lists the places (groups of boroughs such as the Bi-borough)."""
     return _query(root, """
-        SELECT org_code, org_name, org_type, parent_code, borough_code, pcn_code, list_size,
+        SELECT org_code, org_name, org_type, parent_code, borough_code, pcn_code, place_code, list_size,
                imd_score, imd_decile
         FROM orgs
         WHERE snapshot_date = ? AND (? IS NULL OR org_type = ?) AND (? IS NULL OR parent_code = ?)

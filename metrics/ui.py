@@ -112,19 +112,21 @@ def global_filters() -> ViewState:
         snapshot = synced_select("Data as at (snapshot)", snaps, "snapshot", snaps[0],
                                  help="Each snapshot is the data as it was known on that date.")
         snap = date.fromisoformat(snapshot)
-        boroughs = store.orgs(root(), snap, "borough")
-        names = boroughs["org_name"].tolist()
-        aliases = {n.lower(): n for n in names} | {c.lower(): n for c, n in zip(boroughs["org_code"], names)}
-        borough = synced_select("Borough", names, "borough", "Harrow" if "Harrow" in names else names[0],
-                                aliases=aliases)
-        borough_code = boroughs.loc[boroughs["org_name"] == borough, "org_code"].iloc[0]
-        pcn_names = pcns_of_borough(snap, borough_code)
+        areas = borough_choices(snap)
+        names = list(areas)
+        aliases = {n.lower(): n for n in names} | {a.code.lower(): n for n, a in areas.items()}
+        borough = synced_select("Borough or place", names, "borough", "Harrow" if "Harrow" in names else names[0],
+                                aliases=aliases, help="Places group boroughs that work together, e.g. the "
+                                "Bi-borough of Kensington & Chelsea and Westminster.")
+        chosen = areas[borough]
+        pcn_names = pcns_in(snap, chosen)
         pcn = synced_select("PCN", [ALL_PCNS, *pcn_names], "pcn", ALL_PCNS,
-                            format_func=lambda c: pcn_names.get(c, "All PCNs in the borough"))
+                            format_func=lambda c: pcn_names.get(c, f"All PCNs in {borough}"))
         first, last = store.period_range(root(), snap)
         months = month_options(first, last)
         period = synced_select("Month", months, "period", months[0], format_func=month_name)
-    view = ViewState(snapshot=snap, borough=borough, borough_code=borough_code, pcn=pcn or None,
+    view = ViewState(snapshot=snap, borough=borough, borough_code=chosen.code, borough_level=chosen.level,
+                     pcn=pcn or None,
                      pcn_name=pcn_names.get(pcn), period=period, metric=current.get("metric"))
     st.session_state["view"] = view
     publish(view.query_params())
@@ -136,8 +138,22 @@ def org_names(snapshot: date) -> dict[str, str]:
     return dict(zip(frame["org_code"], frame["org_name"]))
 
 
-def pcns_of_borough(snapshot: date, borough_code: str) -> dict[str, str]:
-    frame = store.orgs(root(), snapshot, "pcn", borough_code)
+def borough_choices(snapshot: date) -> dict[str, Area]:
+    """The boroughs, then the places that group several boroughs (the set of places is data)."""
+    boroughs = store.orgs(root(), snapshot, "borough")
+    choices = {name: Area(code, name, "borough") for code, name in zip(boroughs["org_code"], boroughs["org_name"])}
+    shared = boroughs["place_code"].value_counts()
+    places = store.orgs(root(), snapshot, "place")
+    for code, name in zip(places["org_code"], places["org_name"]):
+        if shared.get(code, 0) > 1:
+            choices[name] = Area(code, name, "place")
+    return choices
+
+
+def pcns_in(snapshot: date, area: Area) -> dict[str, str]:
+    """PCNs of a borough or a place, by code."""
+    frame = store.orgs(root(), snapshot, "pcn")
+    frame = frame[frame["place_code" if area.level == "place" else "borough_code"] == area.code]
     return dict(zip(frame["org_code"], frame["org_name"]))
 
 
@@ -171,11 +187,16 @@ def metric_picker(metrics: list[Metric], view: ViewState, label: str = "Metric")
     return by_id[chosen]
 
 
+def borough_area(view: ViewState) -> Area:
+    """The chosen borough, or place (a group of boroughs)."""
+    return Area(view.borough_code, view.borough, view.borough_level)
+
+
 def focus_area(view: ViewState) -> Area:
-    """The area a page is about: the chosen PCN, else the borough."""
+    """The area a page is about: the chosen PCN, else the borough or place."""
     if view.pcn:
         return Area(view.pcn, view.pcn_name or view.pcn, "pcn")
-    return Area(view.borough_code, view.borough, "borough")
+    return borough_area(view)
 
 
 def page_header(title: str, question: str, view: ViewState) -> None:

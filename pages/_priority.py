@@ -45,7 +45,7 @@ def icons(row: pd.Series) -> None:
 
 def trend(view: ViewState, area: Area, metric: Metric, row: pd.Series) -> None:
     """The XmR (SPC) chart of the area's series, and the same series beside its borough and NWL."""
-    areas = [area] + ([Area(view.borough_code, view.borough, "borough")] if area.level == "pcn" else []) + [ui.NWL]
+    areas = [area] + ([ui.borough_area(view)] if area.level == "pcn" else []) + [ui.NWL]
     frame = reports.series(view.snapshot, [metric.id], areas, end=month_end(view.period))
     mine = frame[frame["area_code"] == area.code]
     if mine.empty:
@@ -152,13 +152,13 @@ def render(priority_id: str) -> None:
     if metric.lowest_level == "borough":
         st.info(f"{metric.short_title} is published at borough level only, so there is no PCN or practice view.")
         return
-    borough = Area(view.borough_code, view.borough, "borough")
+    borough = ui.borough_area(view)
     orgs = ui.org_names(view.snapshot)
     if not view.pcn:
         st.subheader(f"PCNs in {view.borough}")
         comparison(view, borough, "pcn", metric, orgs)
         st.markdown("**Drill down to a PCN's practices:**")
-        pcns = ui.pcns_of_borough(view.snapshot, view.borough_code)
+        pcns = ui.pcns_in(view.snapshot, borough)
         cols = st.columns(3)
         for i, (code, name) in enumerate(pcns.items()):
             cols[i % 3].page_link("pages/" + ui.PAGE_FILES[priority_id], label=name, icon=":material/arrow_downward:",

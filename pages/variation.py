@@ -4,14 +4,13 @@ import streamlit as st
 
 from metrics import charts, reports, ui, variation
 from metrics.catalogue import catalogue
-from metrics.reports import Area
 
 view = ui.current_view()
 ui.page_header("Variation explorer", "Which practices differ from the NWL average by more than chance "
                "would explain?", view)
 
 metric = ui.metric_picker(catalogue().practice_level(), view, label="Practice-level metric")
-scope = Area(view.pcn, view.pcn_name, "pcn") if view.pcn else Area(view.borough_code, view.borough, "borough")
+scope = ui.focus_area(view)
 if st.toggle("Show every NWL practice", key="variation_all_nwl"):
     scope = ui.NWL
 names = ui.org_names(view.snapshot)

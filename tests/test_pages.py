@@ -103,3 +103,15 @@ def test_vaccination_page_reads_the_slope_index(demo_root, monkeypatch):
     at = run_page(demo_root, "pages/vaccination.py", monkeypatch, borough="Ealing", metric="flu_uptake_65_plus")
     assert_clean(at)
     assert any(m.value.startswith("**Slope index of inequality.**") for m in at.markdown)
+
+
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/frailty.py", "pages/variation.py",
+                                  "pages/chart_studio.py"])
+def test_bi_borough_place_is_offered_and_renders(demo_root, monkeypatch, page):
+    at = run_page(demo_root, page, monkeypatch, borough="Kensington & Chelsea and Westminster (Bi-borough)")
+    assert_clean(at)
+    view = at.session_state["view"]
+    assert (view.borough_level, view.borough_code) == ("place", "PLACE_BI_BOROUGH")
+    if page == "pages/overview.py":  # the sidebar filters are in the first run's element tree
+        pcn_options = next(s for s in at.selectbox if s.label == "PCN").options
+        assert len(pcn_options) == 1 + 9  # all, plus the 5 Kensington & Chelsea and 4 Westminster PCNs
