@@ -44,6 +44,11 @@ def _data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
+# An empty image for table cells without an icon (a missing image shows as the text "None").
+BLANK = "data:image/svg+xml;base64," + base64.b64encode(
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"></svg>').decode()
+
+
 def variation_icon(code: str | None) -> str | None:
     """Data URI of the variation icon for an XmR ``variation`` code (None when there is no SPC)."""
     if code not in VARIATION:

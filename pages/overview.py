@@ -22,14 +22,14 @@ def with_display_columns(frame):
         CI=[f"{m.format_value(lo)} to {m.format_value(hi)}" for m, lo, hi in zip(metrics, frame["lower"],
                                                                                  frame["upper"])],
         Target=[m.format_value(t) for m, t in zip(metrics, frame["target"])],
-        Variation=[icons.variation_icon(v) for v in frame["variation"]],
-        Assurance=[icons.assurance_icon(a) for a in frame["assurance"]],
+        Variation=[icons.variation_icon(v) or icons.BLANK for v in frame["variation"]],
+        Assurance=[icons.assurance_icon(a) or icons.BLANK for a in frame["assurance"]],
     ).rename(columns={"metric": "Metric", "period": "Period", "rag": "RAG", "CI": "95% CI"})
 
 
 def styled(frame):
-    """RAG cells in the chart colours; blank (not 'None') where a metric has no SPC icon."""
-    return frame.style.apply(ui.rag_style, subset=["RAG"]).format(na_rep="", subset=["Variation", "Assurance"])
+    """RAG cells in the same colours as the charts."""
+    return frame.style.apply(ui.rag_style, subset=["RAG"])
 
 
 def exception_table(frame) -> None:
@@ -95,11 +95,11 @@ for priority in catalogue().priorities:
         styled(shown), hide_index=True, width="stretch", row_height=40,
         column_config=ICON_COLUMNS | {
             "Trend": st.column_config.LineChartColumn("Trend", width=90, color=charts.NHS_BLUE),
-            "RAG": st.column_config.TextColumn(width=56), "Metric": st.column_config.TextColumn(width=185),
+            "RAG": st.column_config.TextColumn(width=56), "Metric": st.column_config.TextColumn(width=172),
             "Period": st.column_config.TextColumn(width=82), "Value": st.column_config.TextColumn(width=68),
             "95% CI": st.column_config.TextColumn(width=115), "Target": st.column_config.TextColumn(width=60),
             "NWL": st.column_config.TextColumn(width=62), "vs NWL": st.column_config.TextColumn(width=62),
-            "Change": st.column_config.TextColumn(width=120)},
+            "Change": st.column_config.TextColumn(width=112)},
         height=ui.table_height(len(shown), row=40), key=f"scorecard_{priority.id}")
 st.caption("Borough-level metrics (BCF, talking therapies, care home admissions) are published for boroughs "
            "only, so they drop out of the scorecard when a PCN is chosen.")
