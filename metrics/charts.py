@@ -162,27 +162,6 @@ def breakdown_chart(frame: pd.DataFrame, metric: Metric, title: str, overall: fl
     return style(fig, title, subtitle, height=360)
 
 
-def variation_chart(frame: pd.DataFrame, metric: Metric, title: str, benchmark_label: str,
-                    subtitle: str | None = None) -> go.Figure:
-    """Practices' values against their denominator (size), coloured by significance vs the benchmark."""
-    fig = go.Figure()
-    for verdict, rows in frame.groupby("vs_benchmark", sort=False):
-        fig.add_trace(go.Scatter(
-            x=rows["denominator"], y=rows["value"], mode="markers", name=COMPARISON_LABELS[verdict],
-            marker={"color": COMPARISON_COLOURS[verdict], "size": 9, "line": {"width": 0.5, "color": "white"}},
-            error_y={"type": "data", "symmetric": False, "array": rows["upper"] - rows["value"],
-                     "arrayminus": rows["value"] - rows["lower"], "color": NHS_PALE_GREY, "thickness": 1},
-            customdata=_custom(rows, "area_name"), hovertemplate=_hover(metric)))
-    benchmark = float(frame["benchmark"].iloc[0])
-    fig.add_hline(y=benchmark, line={"color": NHS_DARK_BLUE, "width": 2},
-                  annotation_text=f"{benchmark_label} {metric.format_value(benchmark)}",
-                  annotation_position="top left")
-    fig.update_xaxes(title=f"Denominator ({metric.denominator.rstrip('.').lower()})", type="log",
-                     tickformat=",.0f")
-    fig.update_yaxes(title=axis_title(metric))
-    return style(fig, title, subtitle, height=460)
-
-
 # Making Data Count colours, as NHSRplotthedots uses them.
 SPC_COLOURS = {
     "common_cause": "#7B7D7D",

@@ -41,6 +41,7 @@ from metrics import charts, reports, store
 from metrics.catalogue import BREAKDOWN_LABEL, Metric, catalogue
 from metrics.periods import month_end, month_name, period_label
 from metrics.reports import Area
+from metrics.settings import store_root
 
 SMALL_COUNT_MAX = 7  # counts 1..7 are suppressed in anything shared
 SUPPRESSED = "*"
@@ -535,13 +536,9 @@ def png_size(png: bytes) -> tuple[int, int]:
 # --- Chart studio -------------------------------------------------------------------------------
 
 
-def _root() -> str:
-    return reports._root()
-
-
 def nwl_area(snapshot: date) -> Area:
     """The ICS (NWL) as an Area, from the snapshot's own organisations."""
-    ics = store.orgs(_root(), snapshot, "ics")
+    ics = store.orgs(store_root(), snapshot, "ics")
     return Area(str(ics["org_code"].iloc[0]), "NWL", "ics")
 
 
@@ -580,7 +577,7 @@ def studio_figure(kind: StudioKind, metric_id: str, area: Area, start: str, end:
                                   subtitle=subtitle or "Shaded band: 95% confidence interval."), frame
     if kind == "pcn_comparison":
         borough = _borough_of(area, snapshot)
-        names = dict(zip(store.orgs(_root(), snapshot)["org_code"], store.orgs(_root(), snapshot)["org_name"]))
+        names = dict(zip(store.orgs(store_root(), snapshot)["org_code"], store.orgs(store_root(), snapshot)["org_name"]))
         frame = (reports.compare_within(snapshot, metric, borough, "pcn", end, names)
                  if metric.lowest_level == "practice" else pd.DataFrame())
         _require(frame, metric, borough, month_name(end))
@@ -617,7 +614,7 @@ def studio_meta(kind: StudioKind, fig: go.Figure, data: pd.DataFrame, metric_id:
 def _borough_of(area: Area, snapshot: date) -> Area:
     if area.level in ("borough", "place"):
         return area
-    orgs = store.orgs(_root(), snapshot)
+    orgs = store.orgs(store_root(), snapshot)
     row = orgs[orgs["org_code"] == area.code]
     if row.empty or area.level != "pcn":
         raise ValueError(f"PCNs are compared within a borough; {area.name} is not a borough or PCN.")

@@ -26,6 +26,7 @@ from metrics import charts, exports, reports, store
 from metrics.catalogue import Metric, catalogue
 from metrics.periods import MONTH_FORMAT, month_end, month_name
 from metrics.reports import Area
+from metrics.settings import store_root
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.5)
@@ -63,7 +64,7 @@ class PackData:
 
 def resolve_borough(name_or_code: str, snapshot: date) -> Area:
     """A borough by name (any case) or ONS code, from the snapshot's own organisations."""
-    boroughs = store.orgs(reports._root(), snapshot, "borough")
+    boroughs = store.orgs(store_root(), snapshot, "borough")
     wanted = name_or_code.strip().lower()
     for code, name in zip(boroughs["org_code"], boroughs["org_name"]):
         if wanted in (code.lower(), name.lower()):
@@ -73,9 +74,9 @@ def resolve_borough(name_or_code: str, snapshot: date) -> Area:
 
 def resolve_snapshot(snapshot: date | str | None) -> date:
     """The requested snapshot (must exist), or the latest one."""
-    held = store.snapshots(reports._root())
+    held = store.snapshots(store_root())
     if not held:
-        raise PackError(f"no snapshots under {reports._root()}")
+        raise PackError(f"no snapshots under {store_root()}")
     if snapshot is None:
         return held[-1]
     try:

@@ -16,7 +16,7 @@ import pandas as pd
 from metrics import store
 from metrics.catalogue import Level, Metric, catalogue
 from metrics.periods import is_in_season, month_end, period_label
-from metrics.settings import data_root
+from metrics.settings import store_root
 from metrics.stats import compare_to_benchmark, slope_index_of_inequality, value_ci, xmr
 
 AMBER_TOLERANCE = 0.05  # within 5% (relative) of the target counts as amber, not red
@@ -32,10 +32,6 @@ class Area:
     code: str
     name: str
     level: Level
-
-
-def _root() -> str:
-    return str(data_root())
 
 
 def with_ci(frame: pd.DataFrame) -> pd.DataFrame:
@@ -56,7 +52,7 @@ def series(snapshot: date, metric_ids: list[str], areas: list[Area], end: date |
     frames = []
     for level in dict.fromkeys(a.level for a in areas):
         codes = tuple(a.code for a in areas if a.level == level)
-        frames.append(store.aggregate(_root(), snapshot, tuple(metric_ids), level, area_codes=codes,
+        frames.append(store.aggregate(store_root(), snapshot, tuple(metric_ids), level, area_codes=codes,
                                       breakdown=breakdown, end=end).assign(level=level))
     frame = pd.concat(frames, ignore_index=True)
     names = {a.code: a.name for a in areas}
@@ -207,7 +203,7 @@ def exceptions(card: pd.DataFrame) -> pd.DataFrame:
 
 def latest_period_start(snapshot: date, metric: Metric, area: Area, month: str) -> pd.Timestamp | None:
     """Start of the latest period of a metric that ends by ``month`` for this area."""
-    frame = store.aggregate(_root(), snapshot, (metric.id,), area.level, area_codes=(area.code,),
+    frame = store.aggregate(store_root(), snapshot, (metric.id,), area.level, area_codes=(area.code,),
                             end=month_end(month))
     return frame["period_start"].max() if len(frame) else None
 
@@ -221,7 +217,7 @@ def compare_within(snapshot: date, metric: Metric, parent: Area, level: Level, m
     start = latest_period_start(snapshot, metric, parent, month)
     if start is None:
         return pd.DataFrame()
-    frame = store.aggregate(_root(), snapshot, (metric.id,), level, within=(parent.level, parent.code),
+    frame = store.aggregate(store_root(), snapshot, (metric.id,), level, within=(parent.level, parent.code),
                             start=start.date(), end=month_end(month))
     frame = with_ci(frame[frame["period_start"] == start])
     frame["area_name"] = frame["area_code"].map(names).fillna(frame["area_code"])
@@ -239,8 +235,8 @@ def against_benchmark(frame: pd.DataFrame, metric: Metric, benchmark: float) -> 
 def snapshot_table() -> pd.DataFrame:
     """One row per snapshot: what it holds and when it was written."""
     rows = []
-    for snap, folder in zip(store.snapshots(_root()), store.snapshot_dirs(_root())):
-        info = store.snapshot_summary(_root(), snap)
+    for snap, folder in zip(store.snapshots(store_root()), store.snapshot_dirs(store_root())):
+        info = store.snapshot_summary(store_root(), snap)
         written = pd.Timestamp((folder / "metric_values.parquet").stat().st_mtime, unit="s")
         rows.append({"Snapshot (data as at)": snap, "Rows": info["rows"], "Metrics": info["metrics"],
                      "Latest period ends": info["last_period_end"].date(),
@@ -253,7 +249,7 @@ def breakdown(snapshot: date, metric: Metric, area: Area, kind: str, month: str)
     start = latest_period_start(snapshot, metric, area, month)
     if start is None:
         return pd.DataFrame()
-    frame = store.aggregate(_root(), snapshot, (metric.id,), area.level, area_codes=(area.code,),
+    frame = store.aggregate(store_root(), snapshot, (metric.id,), area.level, area_codes=(area.code,),
                             breakdown=kind, start=start.date(), end=month_end(month))
     frame = with_ci(frame[frame["period_start"] == start])
     frame["period_label"] = period_label(metric.frequency, start)
@@ -280,7 +276,7 @@ def scorecard_value(snapshot: date, metric: Metric, area: Area, month: str) -> f
     start = latest_period_start(snapshot, metric, area, month)
     if start is None:
         return None
-    frame = with_ci(store.aggregate(_root(), snapshot, (metric.id,), area.level, area_codes=(area.code,),
+    frame = with_ci(store.aggregate(store_root(), snapshot, (metric.id,), area.level, area_codes=(area.code,),
                                     start=start.date(), end=month_end(month)))
     return float(frame.loc[frame["period_start"] == start, "value"].iloc[0])
 

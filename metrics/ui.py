@@ -23,7 +23,7 @@ from metrics.exports import ChartMeta
 from metrics.filters import FILTER_KEYS, ViewState
 from metrics.periods import month_name, month_options
 from metrics.reports import Area
-from metrics.settings import data_root
+from metrics.settings import data_root, store_root
 from metrics.ui_downloads import chart_downloads
 
 ALL_PCNS = ""
@@ -37,17 +37,13 @@ SMALL_NUMBER_NOTE = ("Counts of 1 to 7 appear on screen for analysis only; they 
                      "meant for sharing.")
 
 
-def root() -> str:
-    return str(data_root())
-
-
 def ensure_data() -> None:
     """First run with an empty data root: generate the demo snapshots, showing progress, then rerun."""
-    if store.snapshot_dirs(root()):
+    if store.snapshot_dirs(store_root()):
         warn_unreadable()
         return
     st.title("Setting up the demo data")
-    st.info(f"No metric snapshots were found under `{root()}`. Generating the built-in North West London "
+    st.info(f"No metric snapshots were found under `{store_root()}`. Generating the built-in North West London "
             "demo data (realistic but synthetic numbers on the real practice hierarchy). This happens once.")
     bar = st.progress(0.0, text="Starting")
     summary = generate_demo(data_root(), progress=lambda fraction, message: bar.progress(min(fraction, 1.0),
@@ -61,11 +57,11 @@ def ensure_data() -> None:
 def warn_unreadable() -> None:
     """A corrupt or truncated file in the data root is named and left out; the rest is served."""
     try:
-        skipped = store.unreadable_files(root())
-        usable = store.snapshots(root())
+        skipped = store.unreadable_files(store_root())
+        usable = store.snapshots(store_root())
     except store.NoDataError as error:
         skipped, usable = [], []
-        st.error(f"No readable data under `{root()}` ({error}). Restore the damaged files or load the data again.")
+        st.error(f"No readable data under `{store_root()}` ({error}). Restore the damaged files or load the data again.")
     if skipped:
         names = "\n".join(f"- `{path}`: {reason}" for path, reason in skipped)
         st.warning(f"These files in the data root could not be read and are left out; everything else is "
@@ -106,7 +102,7 @@ def global_filters() -> ViewState:
     # Sidebar navigation arrives with no parameters at all (Streamlit drops unbound ones on a page
     # switch): keep the session's filters then. Links and pasted URLs always carry some.
     st.session_state["_url_external"] = bool(current) and current != st.session_state.get("_url_last")
-    snaps = [d.isoformat() for d in reversed(store.snapshots(root()))]
+    snaps = [d.isoformat() for d in reversed(store.snapshots(store_root()))]
     with st.sidebar:
         st.header("Filters")
         snapshot = synced_select("Data as at (snapshot)", snaps, "snapshot", snaps[0],
@@ -122,7 +118,7 @@ def global_filters() -> ViewState:
         pcn_names = pcns_in(snap, chosen)
         pcn = synced_select("PCN", [ALL_PCNS, *pcn_names], "pcn", ALL_PCNS,
                             format_func=lambda c: pcn_names.get(c, f"All PCNs in {borough}"))
-        first, last = store.period_range(root(), snap)
+        first, last = store.period_range(store_root(), snap)
         months = month_options(first, last)
         period = synced_select("Month", months, "period", months[0], format_func=month_name)
     view = ViewState(snapshot=snap, borough=borough, borough_code=chosen.code, borough_level=chosen.level,
@@ -134,16 +130,16 @@ def global_filters() -> ViewState:
 
 
 def org_names(snapshot: date) -> dict[str, str]:
-    frame = store.orgs(root(), snapshot)
+    frame = store.orgs(store_root(), snapshot)
     return dict(zip(frame["org_code"], frame["org_name"]))
 
 
 def borough_choices(snapshot: date) -> dict[str, Area]:
     """The boroughs, then the places that group several boroughs (the set of places is data)."""
-    boroughs = store.orgs(root(), snapshot, "borough")
+    boroughs = store.orgs(store_root(), snapshot, "borough")
     choices = {name: Area(code, name, "borough") for code, name in zip(boroughs["org_code"], boroughs["org_name"])}
     shared = boroughs["place_code"].value_counts()
-    places = store.orgs(root(), snapshot, "place")
+    places = store.orgs(store_root(), snapshot, "place")
     for code, name in zip(places["org_code"], places["org_name"]):
         if shared.get(code, 0) > 1:
             choices[name] = Area(code, name, "place")
@@ -152,14 +148,14 @@ def borough_choices(snapshot: date) -> dict[str, Area]:
 
 def pcns_in(snapshot: date, area: Area) -> dict[str, str]:
     """PCNs of a borough or a place, by code."""
-    frame = store.orgs(root(), snapshot, "pcn")
+    frame = store.orgs(store_root(), snapshot, "pcn")
     frame = frame[frame["place_code" if area.level == "place" else "borough_code"] == area.code]
     return dict(zip(frame["org_code"], frame["org_name"]))
 
 
 def practice_pcn_names(snapshot: date) -> dict[str, str]:
     """Practice code -> its PCN's name (or 'Unallocated')."""
-    frame = store.orgs(root(), snapshot, "practice")
+    frame = store.orgs(store_root(), snapshot, "practice")
     names = org_names(snapshot)
     return {code: names.get(pcn, "Unallocated") for code, pcn in zip(frame["org_code"], frame["pcn_code"])}
 

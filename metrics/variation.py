@@ -15,7 +15,7 @@ from metrics import reports, store
 from metrics.catalogue import Metric
 from metrics.periods import month_end
 from metrics.reports import Area
-from metrics.settings import data_root
+from metrics.settings import store_root
 from metrics.stats import funnel_limits
 
 # Registered patients aged 65+ are this metric's denominator: the age profile used to find similar practices.
@@ -77,8 +77,8 @@ def practices_against_nwl(snapshot: date, metric: Metric, scope: Area, month: st
 
 def practice_profiles(snapshot: date, month: str) -> pd.DataFrame:
     """List size, deprivation and share aged 65+ per practice: what 'similar' is measured on."""
-    orgs = store.orgs(str(data_root()), snapshot, "practice")[["org_code", "org_name", "list_size", "imd_score"]]
-    age = store.aggregate(str(data_root()), snapshot, (AGE_PROFILE_METRIC,), "practice", end=month_end(month))
+    orgs = store.orgs(store_root(), snapshot, "practice")[["org_code", "org_name", "list_size", "imd_score"]]
+    age = store.aggregate(store_root(), snapshot, (AGE_PROFILE_METRIC,), "practice", end=month_end(month))
     latest = age[age["period_start"] == age["period_start"].max()].set_index("area_code")["denominator"]
     profiles = orgs.assign(registered_65_plus=orgs["org_code"].map(latest))
     profiles["share_65_plus"] = profiles["registered_65_plus"] / profiles["list_size"]

@@ -5,6 +5,7 @@ import streamlit as st
 from metrics import exports, store, ui
 from metrics.catalogue import BREAKDOWN_LABEL, catalogue
 from metrics.periods import month_name, month_options
+from metrics.settings import store_root
 from metrics.ui_downloads import chart_downloads
 
 view = ui.current_view()
@@ -21,7 +22,7 @@ with left:
     if kind == "breakdown":
         breakdown = st.selectbox("Breakdown", metric.breakdowns, format_func=BREAKDOWN_LABEL.get,
                                  key="studio_breakdown")
-    first, last = store.period_range(ui.root(), view.snapshot)
+    first, last = store.period_range(store_root(), view.snapshot)
     months = month_options(first, last)[::-1]
     if kind == "trend":
         start, end = st.select_slider("Periods", months, value=(months[max(0, len(months) - 24)], view.period),

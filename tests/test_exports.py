@@ -20,6 +20,7 @@ from metrics import charts, exports, reports, store
 from metrics.catalogue import catalogue
 from metrics.demo import generate_demo
 from metrics.reports import Area
+from metrics.settings import store_root
 
 SNAP = date(2026, 10, 5)
 HARROW = Area("E09000015", "Harrow", "borough")
@@ -45,7 +46,7 @@ def demo(demo_root, monkeypatch) -> Path:
 
 
 def practices(metric_id: str) -> pd.DataFrame:
-    names = dict(zip(store.orgs(reports._root(), SNAP)["org_code"], store.orgs(reports._root(), SNAP)["org_name"]))
+    names = dict(zip(store.orgs(store_root(), SNAP)["org_code"], store.orgs(store_root(), SNAP)["org_name"]))
     return reports.compare_within(SNAP, catalogue().metric(metric_id), SPHERE, "practice", "2026-09", names)
 
 
@@ -301,7 +302,7 @@ def test_studio_figure_builds_each_kind_with_matching_data(demo, kind):
         assert data["period_start"].min() >= pd.Timestamp("2025-04-01")
         assert set(data["area_name"]) == {"Harrow", "NWL"}
     if kind == "pcn_comparison":
-        assert set(data["area_code"]) == set(store.orgs(reports._root(), SNAP, "pcn", HARROW.code)["org_code"])
+        assert set(data["area_code"]) == set(store.orgs(store_root(), SNAP, "pcn", HARROW.code)["org_code"])
 
 
 def test_studio_title_and_subtitle_can_be_edited(demo):
