@@ -13,12 +13,33 @@ from metrics.settings import DATA_ROOT_ENV, data_root
 def _demo(args: argparse.Namespace) -> int:
     from metrics.demo import DEMO_SEED, generate_demo
 
+    if args.scale != "nwl":
+        return _demo_scaled(args)
     root = Path(args.root) if args.root else data_root()
     print(f"Generating demo snapshots under {root} (seed {args.seed or DEMO_SEED})...")
     summary = generate_demo(root, seed=args.seed or DEMO_SEED,
                             progress=lambda f, message: print(f"  {f:4.0%} {message}", flush=True))
     print(f"Done: {summary['rows']:,} rows in snapshots {', '.join(map(str, summary['snapshots']))} "
           f"({summary['seconds']:.1f} s).")
+    return 0
+
+
+def _demo_scaled(args: argparse.Namespace) -> int:
+    """England-sized data (``--scale england`` or ``quarter``) for the benchmark, never into the app's data/."""
+    import os
+
+    from metrics.demo_england import ENGLAND_SEED, SCALES, generate_england
+
+    if not (args.root or os.environ.get(DATA_ROOT_ENV)):
+        print(f"error: --scale {args.scale} needs --root or ${DATA_ROOT_ENV} (./data holds the NWL demo)",
+              file=sys.stderr)
+        return 2
+    root = Path(args.root) if args.root else data_root()
+    print(f"Generating {args.scale}-scale snapshots under {root} (seed {args.seed or ENGLAND_SEED})...")
+    summary = generate_england(root, SCALES[args.scale], seed=args.seed or ENGLAND_SEED,
+                               progress=lambda f, message: print(f"  {f:4.0%} {message}", flush=True))
+    print(f"Done: {summary['rows']:,} rows in snapshots {', '.join(summary['snapshots'])}, "
+          f"organisations {summary['orgs']} ({summary['seconds']:.1f} s).")
     return 0
 
 
@@ -49,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="(re)generate the built-in NWL demo snapshots")
     demo.add_argument("--root", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
     demo.add_argument("--seed", type=int, help="random seed (default: the fixed demo seed)")
+    demo.add_argument("--scale", choices=("nwl", "quarter", "england"), default="nwl",
+                      help="nwl: the NWL demo (default); quarter / england: NWL plus synthetic ICSs, about "
+                           "1,700 / 6,300 practices and 60 monthly periods, for the benchmark (needs --root)")
     demo.set_defaults(func=_demo)
     pack = commands.add_parser("pack", help="build the Health & Care Executive PowerPoint pack")
     pack.add_argument("--borough", required=True, help="borough name (any case) or code, e.g. Harrow")

@@ -1,0 +1,146 @@
+"""Compare parquet layouts of the same snapshot: the page queries replayed on each, round-robin.
+
+``python -m benchmarks.layouts --source DIR --out layouts.json`` rewrites the newest snapshot of ``--source``
+once per candidate layout (sort order and row-group size, with DuckDB's ``COPY ... ORDER BY``) into
+``--work`` (default: next to the source), then replays the store calls of the whole query set on every
+candidate in turn, repetition by repetition, so a busy machine slows all candidates alike. What it
+printed when the layout was chosen is in ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import time
+from pathlib import Path
+
+import duckdb
+
+from benchmarks import proposal
+from benchmarks.queries import query_set, scene
+from benchmarks.run_queries import Call, clear_caches, quiet_streamlit, record
+from metrics.settings import DATA_ROOT_ENV
+
+# name -> (ORDER BY, row-group size); "as_written" is the source file untouched (the generator writes the demo's
+# order, metric_id, breakdown, org_code, period_start, breakdown_value, in row groups of 100,000).
+CANDIDATES: dict[str, tuple[str | None, int | None]] = {
+    "as_written": (None, None),
+    "metric_org": ("breakdown, metric_id, org_code, period_start, breakdown_value", 100_000),
+    "metric_period": ("breakdown, metric_id, period_start, org_code, breakdown_value", 100_000),
+    "metric_period_25k": ("breakdown, metric_id, period_start, org_code, breakdown_value", 25_000),
+    "org_major_25k": ("breakdown, org_code, metric_id, period_start, breakdown_value", 25_000),
+    "demo_order_250k": ("metric_id, breakdown, org_code, period_start, breakdown_value", 250_000),
+    "demo_order_1m": ("metric_id, breakdown, org_code, period_start, breakdown_value", 1_000_000),
+}
+
+
+def write_layout(source: Path, target: Path, order: str, row_group_size: int) -> float:
+    """One snapshot folder rewritten in ``order``; returns the seconds it took."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source / "orgs.parquet", target / "orgs.parquet")
+    con = duckdb.connect()
+    con.execute(f"SET temp_directory = '{target.parent.parent / 'duckdb-tmp'}'; SET enable_progress_bar = false")
+    started = time.perf_counter()
+    con.execute(f"COPY (SELECT * FROM read_parquet('{source / 'metric_values.parquet'}') ORDER BY {order}) "
+                f"TO '{target / 'metric_values.parquet'}' (FORMAT parquet, COMPRESSION zstd, "
+                f"ROW_GROUP_SIZE {row_group_size})")
+    return round(time.perf_counter() - started, 1)
+
+
+def prepare(source: Path, work: Path, names: list[str]) -> dict[str, str]:
+    """A data root per candidate holding the newest snapshot only (made once, reused)."""
+    newest = sorted(source.glob("snapshot_date=*"))[-1]
+    roots = {}
+    for name in names:
+        order, size = CANDIDATES[name]
+        root = work / name
+        folder = root / newest.name
+        if not (folder / "metric_values.parquet").exists():
+            if order is None:
+                folder.mkdir(parents=True, exist_ok=True)
+                for file in ("orgs.parquet", "metric_values.parquet"):
+                    os.link(newest / file, folder / file)
+            else:
+                print(f"  writing {name}: {write_layout(newest, folder, order, size)} s", flush=True)
+        roots[name] = str(root)
+    return roots
+
+
+def _on_root(call: Call, root: str) -> Call:
+    return Call(call.function, (root, *call.args[1:]), call.kwargs)
+
+
+def compare(roots: dict[str, str], repeats: int, settings: dict[str, list[str]] | None = None) -> dict:
+    """Median ms per query per candidate, every candidate timed once per repetition in turn. ``settings``
+    gives DuckDB ``SET`` statements per candidate name (run on its connection before timing)."""
+    from metrics import store
+
+    first = next(iter(roots.values()))
+    os.environ[DATA_ROOT_ENV] = first
+    quiet_streamlit()
+    s = scene(first)
+    plans = {q.name: record(q, s) for q in query_set()}
+    samples = {name: {q: [] for q in plans} for name in roots}
+    for _ in range(repeats):
+        for name, root in roots.items():
+            os.environ[DATA_ROOT_ENV] = root
+            for statement in (settings or {}).get(name, []):
+                store.connection(root).execute(statement)
+            for query, calls in plans.items():
+                clear_caches(cold=False)
+                started = time.perf_counter()
+                for call in calls:
+                    _on_root(call, root)()
+                samples[name][query].append((time.perf_counter() - started) * 1000)
+    result = {name: {q: round(statistics.median(v), 1) for q, v in by_query.items()}
+              for name, by_query in samples.items()}
+    for name, by_query in result.items():
+        by_query["TOTAL"] = round(sum(by_query.values()), 1)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.layouts")
+    parser.add_argument("--source", required=True, help="a data root (its newest snapshot is used)")
+    parser.add_argument("--work", help="where candidate layouts go (default: <source>-layouts)")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--candidates", nargs="*", default=list(CANDIDATES))
+    parser.add_argument("--proposal", action="store_true", help="with the area roll-ups (proposal.py)")
+    parser.add_argument("--roots", nargs="*", help="name=path data roots to compare instead of --candidates")
+    parser.add_argument("--setting", action="append", help="a DuckDB SET statement to compare with and without")
+    args = parser.parse_args(argv)
+    source = Path(args.source)
+    if args.roots:  # already prepared data roots, e.g. the same data with roll-ups of different row groups
+        roots = dict(item.split("=", 1) for item in args.roots)
+    else:
+        roots = prepare(source, Path(args.work or f"{source}-layouts"), args.candidates)
+    settings = {}
+    if args.setting:  # the same data, with and without the setting, side by side
+        for name in list(roots):
+            alias = Path(roots[name]).with_name(f"{Path(roots[name]).name}+settings")
+            if not alias.exists():
+                alias.symlink_to(roots[name])
+            roots[f"{name}+settings"] = str(alias)
+            settings[f"{name}+settings"] = args.setting
+    if args.proposal:
+        for root in roots.values():
+            folder = sorted(Path(root).glob("snapshot_date=*"))[-1]
+            if not (folder / proposal.ROLLUP_FILE).exists():
+                print(f"  roll-up for {root}: {proposal.build_rollup(folder)}", flush=True)
+    with proposal.patched_store() if args.proposal else contextlib.nullcontext():
+        result = compare(roots, args.repeats, settings)
+    Path(args.out).write_text(json.dumps(result, indent=1))
+    names = list(result)
+    print(f"  {'query':32s}" + "".join(f"{n:>18s}" for n in names))
+    for query in result[names[0]]:
+        print(f"  {query:32s}" + "".join(f"{result[n][query]:18.1f}" for n in names))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,112 @@
+"""Full page renders with ``streamlit.testing.v1.AppTest``, and the app process's peak memory.
+
+Run as ``python -m benchmarks.pages --root DIR --out part.json`` in a process of its own: that process *is*
+the app's server side (AppTest runs app.py and the page in it, as ``streamlit run`` would), so its peak
+resident set size (``ru_maxrss``) is the app's peak memory for these views.
+
+Each page is timed from the start of the script run to its end, twice over:
+
+- ``uncached``: ``st.cache_data`` cleared first, so every query the page makes runs (a user's first look at
+  a borough or month); the DuckDB connection and the operating system's file cache are warm.
+- ``cached``: straight after, the same page again (a user coming back to it); only the Python work of
+  building tables and charts is left.
+
+The first run of the app in the process (imports, DuckDB connection, parquet footers) is reported as
+``first_run_ms`` and not counted in either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import statistics
+import time
+from pathlib import Path
+
+from metrics.settings import DATA_ROOT_ENV
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+BOROUGH, PCN = "Harrow", "U89806"
+# (name, page file, extra query parameters): every page at borough level, and the PCN drill-downs.
+VIEWS: list[tuple[str, str, dict[str, str]]] = [
+    ("overview", "pages/overview.py", {}),
+    ("population_health", "pages/population_health.py", {}),
+    ("frailty", "pages/frailty.py", {}),
+    ("diabetes", "pages/diabetes.py", {}),
+    ("mental_health", "pages/mental_health.py", {}),
+    ("vaccination", "pages/vaccination.py", {}),
+    ("variation", "pages/variation.py", {}),
+    ("chart_studio", "pages/chart_studio.py", {}),
+    ("definitions", "pages/definitions.py", {}),
+    ("frailty_pcn", "pages/frailty.py", {"pcn": PCN}),
+    ("variation_pcn", "pages/variation.py", {"pcn": PCN}),
+]
+
+
+def _timed_run(at, page: str | None) -> float:
+    started = time.perf_counter()
+    (at.switch_page(page) if page else at).run()
+    elapsed = (time.perf_counter() - started) * 1000
+    if at.exception:
+        raise RuntimeError(f"{page}: {[e.value for e in at.exception][:1]}")
+    return elapsed
+
+
+def render_pages(root: str, repeats: int) -> dict:
+    """Median and p95 render time per view (uncached and cached), and the process's peak RSS."""
+    os.environ[DATA_ROOT_ENV] = root
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from benchmarks.run_queries import quiet_streamlit
+
+    quiet_streamlit()
+
+    sessions: dict[str, AppTest] = {}
+    first_run_ms = None
+    samples: dict[str, dict[str, list[float]]] = {name: {"uncached": [], "cached": []} for name, _, _ in VIEWS}
+    for _ in range(repeats):
+        for name, page, params in VIEWS:
+            key = json.dumps(params, sort_keys=True)
+            if key not in sessions:
+                at = AppTest.from_file(APP, default_timeout=600)
+                at.query_params.update({"borough": BOROUGH, **params})
+                ms = _timed_run(at, None)
+                first_run_ms = first_run_ms if first_run_ms is not None else round(ms, 1)
+                sessions[key] = at
+            at = sessions[key]
+            st.cache_data.clear()
+            samples[name]["uncached"].append(_timed_run(at, page))
+            samples[name]["cached"].append(_timed_run(at, page))
+    stats = {name: {kind: {"median_ms": round(statistics.median(v), 1), "max_ms": round(max(v), 1)}
+                    for kind, v in by_kind.items()} for name, by_kind in samples.items()}
+    return {"first_run_ms": first_run_ms, "pages": stats,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pages")
+    parser.add_argument("--root", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--proposal", action="store_true", help="with the area roll-ups (proposal.py)")
+    args = parser.parse_args(argv)
+    if args.proposal:
+        from benchmarks import proposal
+
+        proposal.build_missing(args.root)
+    with proposal.patched_store() if args.proposal else contextlib.nullcontext():
+        result = render_pages(args.root, args.repeats)
+    Path(args.out).write_text(json.dumps(result, indent=1))
+    for name, by_kind in result["pages"].items():
+        print(f"  {name:20s} uncached {by_kind['uncached']['median_ms']:8.1f} ms   "
+              f"cached {by_kind['cached']['median_ms']:8.1f} ms")
+    print(f"  peak RSS {result['peak_rss_mb']} MB, first run {result['first_run_ms']} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,210 @@
+"""Time the query set on one data root: DuckDB warm and cold, the pandas baseline, and check they agree.
+
+Run as ``python -m benchmarks.run_queries --root DIR --out part.json`` (``benchmarks/__main__.py`` does, one
+process per data size, so one size's memory never weighs on the next).
+
+- warm: the process, its DuckDB connection and the operating system's file cache are warm; the app's
+  ``st.cache_data`` is cleared before every run, so every query really runs.
+- cold: as warm, and the DuckDB connection is closed too (views, parquet footers and DuckDB's caches are
+  rebuilt). The operating system's file cache is not dropped: that needs root and would slow everyone
+  else on a shared machine; ``benchmarks/README.md`` gives the first-read cost separately.
+- baseline: the same library call with ``metrics.store`` swapped for ``baseline.PandasStore`` (data already
+  loaded), so the ratio is the engine's and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from benchmarks import quiet_streamlit
+from benchmarks.baseline import PATCHED, PandasStore, patched_store
+from benchmarks.compare import differences
+from benchmarks.queries import Query, Scene, query_set, scene
+from metrics.settings import DATA_ROOT_ENV
+
+
+def clear_caches(cold: bool) -> None:
+    import streamlit as st
+
+    from metrics import store
+
+    st.cache_data.clear()
+    if cold:
+        store.connection.clear()
+
+
+def time_runs(run: Callable[[], object], repeats: int, before: Callable[[], None]) -> list[float]:
+    """Milliseconds per run, each after ``before()`` (not timed)."""
+    samples = []
+    for _ in range(repeats):
+        before()
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {"median_ms": round(statistics.median(samples), 2),
+            "p95_ms": round(float(np.percentile(samples, 95, method="higher")), 2)}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One store call a library function made: what ``st.cache_data`` would run once per distinct call."""
+
+    function: str
+    args: tuple
+    kwargs: tuple
+
+    def __call__(self) -> object:
+        from metrics import store
+
+        return getattr(store, self.function)(*self.args, **dict(self.kwargs))
+
+    def describe(self) -> str:
+        shown = [f"{len(a)} metrics" if isinstance(a, tuple) and len(a) > 3 else str(a) for a in self.args[1:]]
+        return f"{self.function}({', '.join(shown + [f'{k}={v}' for k, v in self.kwargs])})"
+
+
+def record(query: Query, s: Scene) -> list[Call]:
+    """The distinct store calls ``query`` makes, in order (calls the store makes to itself are not counted)."""
+    from metrics import store
+
+    calls: list[Call] = []
+    depth = [0]
+    saved = {name: getattr(store, name) for name in PATCHED}
+
+    def recorder(name: str) -> Callable:
+        def call(*args, **kwargs):
+            if depth[0] == 0 and (c := Call(name, args, tuple(sorted(kwargs.items())))) not in calls:
+                calls.append(c)
+            depth[0] += 1
+            try:
+                return saved[name](*args, **kwargs)
+            finally:
+                depth[0] -= 1
+        return call
+
+    try:
+        for name in PATCHED:
+            setattr(store, name, recorder(name))
+        clear_caches(cold=False)
+        query.run(s)
+    finally:
+        for name, function in saved.items():
+            setattr(store, name, function)
+    return calls
+
+
+def replay(calls: list[Call]) -> list[object]:
+    return [call() for call in calls]
+
+
+def _measure(query: Query, s: Scene, engine: PandasStore, repeats: int, baseline_repeats: int,
+             reference: str) -> dict:
+    """Time one query's store calls (warm, cold) and its library call; check the answers against
+    ``reference`` ('baseline': pandas, timed too; 'store': today's store, for the proposal)."""
+    calls = record(query, s)
+    ours = replay(calls)  # warm-up: connection, footers and file cache as a user's next click finds them
+    warm = summary(time_runs(lambda: replay(calls), repeats, lambda: clear_caches(cold=False)))
+    cold = summary(time_runs(lambda: replay(calls), max(3, repeats // 3), lambda: clear_caches(cold=True)))
+    section = summary(time_runs(lambda: query.run(s), max(3, repeats // 3), lambda: clear_caches(cold=False)))
+    section_ours = query.run(s)
+    timings = {**warm, "cold_median_ms": cold["median_ms"], "cold_p95_ms": cold["p95_ms"],
+               "section_median_ms": section["median_ms"], "section_p95_ms": section["p95_ms"]}
+    if reference == "store":  # the proposal: checked against today's store (itself checked against pandas)
+        from benchmarks import proposal
+
+        with proposal.original_store():
+            clear_caches(cold=False)
+            theirs = replay(calls)
+            section_theirs = query.run(s)
+        clear_caches(cold=False)
+        diffs = differences(ours, theirs, "store calls") + differences(section_ours, section_theirs, "library")
+        return {"name": query.name, "page": query.page, **timings, "same_answer": not diffs,
+                "differences": diffs[:5]}
+    with patched_store(engine):
+        engine.reset()
+        theirs = replay(calls)
+        baseline = summary(time_runs(lambda: replay(calls), baseline_repeats, engine.reset))
+        engine.reset()
+        section_theirs = query.run(s)
+    diffs = differences(ours, theirs, "store calls") + differences(section_ours, section_theirs, "library")
+    return {"name": query.name, "page": query.page, **timings,
+            "baseline_median_ms": baseline["median_ms"], "baseline_p95_ms": baseline["p95_ms"],
+            "speedup": round(baseline["median_ms"] / warm["median_ms"], 1),
+            "same_answer": not diffs, "differences": diffs[:5], "store_calls": [c.describe() for c in calls]}
+
+
+def run(root: str, repeats: int, baseline_repeats: int, only: list[str] | None = None,
+        proposal: bool = False) -> dict:
+    """Every query on one root; with ``proposal``, the store answers from the area roll-ups (proposal.py)."""
+    from benchmarks import proposal as rollups
+
+    built = rollups.build_missing(root) if proposal else {}
+    with rollups.patched_store() if proposal else contextlib.nullcontext():
+        result = _run(root, repeats, baseline_repeats, only, "store" if proposal else "baseline")
+    return {**result, "engine": "store + area roll-ups (proposal)" if proposal else "store",
+            **({"rollups_built": built} if proposal else {})}
+
+
+def _run(root: str, repeats: int, baseline_repeats: int, only: list[str] | None, reference: str) -> dict:
+    os.environ[DATA_ROOT_ENV] = root
+    quiet_streamlit()
+    from metrics import store
+
+    s = scene(root)
+    rows = sum(int(store.snapshot_summary(root, snap)["rows"]) for snap in store.snapshots(root))
+    engine, results = PandasStore(), []
+    for query in query_set():
+        if only and query.name not in only:
+            continue
+        result = _measure(query, s, engine, repeats, baseline_repeats, reference)
+        results.append(result)
+        if "speedup" not in result:
+            print(f"  {query.name:30s} {result['median_ms']:8.1f} ms (p95 {result['p95_ms']:7.1f}, cold "
+                  f"{result['cold_median_ms']:7.1f}) section {result['section_median_ms']:7.1f} ms  "
+                  f"{'same as the store' if result['same_answer'] else 'DIFFERENT: ' + result['differences'][0]}",
+                  flush=True)
+            continue
+        print(f"  {query.name:30s} {result['median_ms']:8.1f} ms (p95 {result['p95_ms']:7.1f}, cold "
+              f"{result['cold_median_ms']:7.1f})  pandas {result['baseline_median_ms']:8.1f} ms  "
+              f"x{result['speedup']:<6} section {result['section_median_ms']:7.1f} ms  "
+              f"{'same' if result['same_answer'] else 'DIFFERENT: ' + result['differences'][0]}", flush=True)
+    return {"root": root, "rows": rows, "snapshot": s.snapshot.isoformat(), "month": s.month,
+            "orgs": store.orgs(root, s.snapshot)["org_type"].value_counts().to_dict(),
+            "queries": results, "baseline_load_seconds": engine.load_seconds,
+            "query_process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "duckdb_version": duckdb.__version__}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run_queries")
+    parser.add_argument("--root", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--baseline-repeats", type=int, default=5)
+    parser.add_argument("--only", nargs="*", help="query names to run (default: all)")
+    parser.add_argument("--proposal", action="store_true", help="answer from the area roll-ups (proposal.py)")
+    args = parser.parse_args(argv)
+    result = run(args.root, args.repeats, args.baseline_repeats, args.only, args.proposal)
+    with open(args.out, "w") as out:
+        json.dump(result, out, indent=1, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
