@@ -61,8 +61,8 @@ def profile(root: str, page: str, proposal: bool) -> None:
     stats = profiler.stats
     print(f"{name}: {total:.0f} ms under the profiler (profiling adds overhead; read the shares)")
     for label, suffix, function in WATCHED:
-        ms = 1000 * sum(row[3] for (file, _, fn), row in stats.items()
-                        if file.endswith(suffix) and (fn == function or function.startswith("_") and fn.endswith(function)))
+        ms = 1000 * sum(row[3] for (file, _, fn), row in stats.items() if file.endswith(suffix)
+                        and (fn == function or function.startswith("_") and fn.endswith(function)))
         print(f"  {label:40s} {ms:8.0f} ms  {ms / total:5.0%}")
 
 

@@ -7,11 +7,13 @@ demo. Metric values come from the demo's own models (``metrics/demo.py``): each 
 the population profile of one NWL borough (its "twin"; Harrow's intervention step is not borrowed), each
 ICS has its own random streams, and monthly series run 60 months (October 2021 to September 2026).
 
-It streams: one ICS is drawn at a time and appended to every snapshot's parquet file as it goes, so memory
-holds one ICS (about 4 million rows for NWL, the biggest), never the whole country. Rows come out grouped
-by ICS, then in the demo's order (metric, breakdown, org, period); ``benchmarks/README.md`` says why that
-layout and the row-group size were chosen. Synthetic practice codes are ODS-like (a region letter and five
-digits) and are shuffled within each ICS, so a PCN's practices are not neighbours in code order.
+It streams: metric groups are drawn one at a time, and each for one ICS at a time; the rows wait in small
+spill files (one per snapshot, metric and breakdown) until every ICS has been drawn, then each is sorted and
+appended to its snapshot's parquet file. Memory holds one ICS's draws or one spilled bucket (about 1 GB peak
+for England), never the country, and every file is in the demo's (metric, breakdown, org, period, category)
+order across all of England, in row groups of 250,000 rows: ``benchmarks/README.md`` has the measurements
+behind both choices. Synthetic practice codes are ODS-like (a region letter and five digits) and are shuffled
+within each ICS, so a PCN's practices are not neighbours in code order.
 """
 
 from __future__ import annotations
