@@ -1,18 +1,22 @@
 """``python -m benchmarks --scale england --out bench.json``: the whole benchmark, one command.
 
-For each data size up to ``--scale`` (NWL, a quarter of England, England) it makes the data if it is not there
-yet, then runs, each in a fresh process: the query set on today's store against the pandas baseline
-(``run_queries``), the same on the area roll-ups the README proposes (``--proposal``, on by default), and
-full page renders with the app's peak memory (``pages``), with and without the proposal. ``bench.json``
-holds the largest size at the top level (``rows``, ``queries`` with ``name``, ``median_ms``, ``p95_ms``,
-``baseline_median_ms``, ``speedup``; ``page_render_median_ms``; ``peak_rss_mb``), the proposal's figures
-under ``proposal``, and every size under ``sizes`` so growth with rows can be read off.
+For each data size up to ``--scale`` (NWL, a quarter of England, England), each step in a fresh process (so
+this one stays small and no part inherits another's memory): it makes the data if it is not there yet and adds
+any area roll-ups it lacks (``store.build_missing_rollups``: data written before roll-ups), then runs the query
+set on the store as shipped against the pandas baseline (``run_queries``), the same queries with the roll-ups
+switched off (``--no-rollups``; answers checked against the shipped store's), and full page renders with the
+app's peak memory (``pages``), with and without roll-ups.
+``bench.json`` holds the largest size at the top level (``rows``, ``queries`` with ``name``, ``median_ms``,
+``p95_ms``, ``baseline_median_ms``, ``speedup``; ``page_render_median_ms``; ``peak_rss_mb``), the same figures
+without roll-ups under ``without_rollups`` (speedups against the same pandas timings), and every size under
+``sizes`` so growth with rows can be read off. ``--report bench.json`` prints the tables as markdown.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import subprocess
@@ -25,24 +29,11 @@ from pathlib import Path
 SIZES = ("nwl", "quarter", "england")
 TARGETS = {"query_median_ms": 150.0, "page_render_median_ms": 1000.0, "speedup": 10.0, "peak_rss_mb": 2048.0}
 PROJECT = Path(__file__).resolve().parent.parent
+SHIPPED, WITHOUT = "with roll-ups (shipped)", "without roll-ups"
 
 
 def data_root(data_dir: Path, size: str) -> Path:
     return data_dir / f"icp-{size}"
-
-
-def ensure_data(root: Path, size: str) -> dict | None:
-    """Generate a size's snapshots if its root has none (what it took), else None."""
-    if list(root.glob("snapshot_date=*/metric_values.parquet")):
-        return None
-    print(f"Generating {size} data under {root} ...", flush=True)
-    if size == "nwl":
-        from metrics.demo import generate_demo
-
-        return generate_demo(root)
-    from metrics.demo_england import SCALES, generate_england
-
-    return generate_england(root, SCALES[size])
 
 
 def _run_part(module: str, root: Path, *extra: str) -> dict:
@@ -58,18 +49,21 @@ def _run_part(module: str, root: Path, *extra: str) -> dict:
 
 
 def run_size(size: str, root: Path, args: argparse.Namespace) -> dict:
-    generated = ensure_data(root, size)
+    # made in a child too, so this process stays small (a part's peak memory must be its own)
+    part = {"size": size, **_run_part("run_queries", root, "--prepare", size)}
     repeats = ["--repeats", str(args.repeats), "--baseline-repeats", str(args.baseline_repeats)]
-    part = {"size": size, "generated": generated, "queries": _run_part("run_queries", root, *repeats)}
-    if not args.no_proposal:
-        part["proposal_queries"] = _run_part("run_queries", root, *repeats, "--proposal")
+    part["queries"] = _run_part("run_queries", root, *repeats)
+    if not args.shipped_only:
+        part["without_rollups_queries"] = _run_part("run_queries", root, *repeats, "--no-rollups")
     if not args.no_pages:
-        part["pages"] = _run_part("pages", root, "--repeats", str(args.page_repeats))
-        if not args.no_proposal:
-            part["proposal_pages"] = _run_part("pages", root, "--repeats", str(args.page_repeats), "--proposal")
+        page_repeats = ["--repeats", str(args.page_repeats)]
+        part["pages"] = _run_part("pages", root, *page_repeats)
+        if not args.shipped_only:
+            part["without_rollups_pages"] = _run_part("pages", root, *page_repeats, "--no-rollups")
     return part
 
 
+# ------------------------------------------------------------------------------------------- bench.json
 def _targets(queries: list[dict], pages: dict | None) -> dict:
     """Each target, met or not, and what misses it."""
     slow = [q["name"] for q in queries if q["median_ms"] >= TARGETS["query_median_ms"]]
@@ -89,56 +83,67 @@ def _render_medians(pages: dict, kind: str = "uncached") -> dict[str, float]:
     return {name: by_kind[kind]["median_ms"] for name, by_kind in pages["pages"].items()}
 
 
-def _with_speedup(proposal: list[dict], store: list[dict]) -> list[dict]:
-    """The proposal's rows with the same run's pandas baseline (timed once, in the store's part)."""
-    baseline = {q["name"]: q["baseline_median_ms"] for q in store}
+def _with_speedup(without: list[dict], shipped: list[dict]) -> list[dict]:
+    """The rows without roll-ups, with the same run's pandas baseline (timed once, in the shipped part)."""
+    baseline = {q["name"]: q["baseline_median_ms"] for q in shipped}
     return [{**q, "baseline_median_ms": baseline[q["name"]],
-             "speedup": round(baseline[q["name"]] / q["median_ms"], 1)} for q in proposal]
+             "speedup": round(baseline[q["name"]] / q["median_ms"], 1)} for q in without]
+
+
+def _pages_fields(pages: dict | None) -> dict:
+    if not pages:
+        return {}
+    return {"page_render_median_ms": _render_medians(pages),
+            "page_render_cached_median_ms": _render_medians(pages, "cached"),
+            "peak_rss_mb": pages["peak_rss_mb"], "first_page_run_ms": pages["first_run_ms"]}
+
+
+def _without_rollups(part: dict) -> dict | None:
+    """The figures without roll-ups for one size: queries with speedups against the shipped part's pandas times,
+    page renders, peak RSS and the targets."""
+    if "without_rollups_queries" not in part:
+        return None
+    queries = _with_speedup(part["without_rollups_queries"]["queries"], part["queries"]["queries"])
+    pages = part.get("without_rollups_pages")
+    return {"engine": part["without_rollups_queries"]["engine"], "queries": queries,
+            "all_same_answer": all(q["same_answer"] for q in queries),
+            "targets": _targets(queries, pages), **_pages_fields(pages)}
 
 
 def _size_summary(part: dict) -> dict:
     queries = part["queries"]
     summary = {"size": part["size"], "rows": queries["rows"], "orgs": queries["orgs"],
-               "generated": part["generated"],
+               "generated": part["generated"], "rollups_built": part["rollups_built"],
                "query_median_ms": {q["name"]: q["median_ms"] for q in queries["queries"]},
                "query_median_total_ms": round(sum(q["median_ms"] for q in queries["queries"]), 1),
                "baseline_median_total_ms": round(sum(q["baseline_median_ms"] for q in queries["queries"]), 1),
                "baseline_load_seconds": queries["baseline_load_seconds"],
                "baseline_process_peak_rss_mb": queries["query_process_peak_rss_mb"]}
-    if "proposal_queries" in part:
-        rows = part["proposal_queries"]["queries"]
-        summary["proposal_query_median_ms"] = {q["name"]: q["median_ms"] for q in rows}
-        summary["proposal_query_median_total_ms"] = round(sum(q["median_ms"] for q in rows), 1)
-        summary["rollups_built"] = part["proposal_queries"].get("rollups_built")
-    for key in ("pages", "proposal_pages"):
-        if key in part:
-            summary[f"{key}_render_median_ms"] = _render_medians(part[key])
-            summary[f"{key}_peak_rss_mb"] = part[key]["peak_rss_mb"]
+    if "pages" in part:
+        summary |= {"page_render_median_ms": _render_medians(part["pages"]),
+                    "peak_rss_mb": part["pages"]["peak_rss_mb"]}
+    if (without := _without_rollups(part)) is not None:
+        summary["without_rollups"] = {
+            "query_median_ms": {q["name"]: q["median_ms"] for q in without["queries"]},
+            "query_median_total_ms": round(sum(q["median_ms"] for q in without["queries"]), 1),
+            **{key: without[key] for key in ("page_render_median_ms", "peak_rss_mb") if key in without}}
     return summary
 
 
 def compose(parts: list[dict], started: float) -> dict:
-    """bench.json: the largest size on top, the proposal beside it, every size for growth."""
+    """bench.json: the largest size on top (the store as shipped), the same without roll-ups beside it, every
+    size for growth."""
     top = parts[-1]
     queries = top["queries"]["queries"]
     result = {
         "scale": top["size"], "rows": top["queries"]["rows"], "snapshot": top["queries"]["snapshot"],
-        "month": top["queries"]["month"], "orgs": top["queries"]["orgs"], "queries": queries,
-        "targets": _targets(queries, top.get("pages")),
+        "month": top["queries"]["month"], "orgs": top["queries"]["orgs"], "engine": top["queries"]["engine"],
+        "rollups_built": top["rollups_built"], "queries": queries,
+        "all_same_answer": all(q["same_answer"] for q in queries),
+        "targets": _targets(queries, top.get("pages")), **_pages_fields(top.get("pages")),
     }
-    if "pages" in top:
-        result |= {"page_render_median_ms": _render_medians(top["pages"]),
-                   "page_render_cached_median_ms": _render_medians(top["pages"], "cached"),
-                   "peak_rss_mb": top["pages"]["peak_rss_mb"], "first_page_run_ms": top["pages"]["first_run_ms"]}
-    if "proposal_queries" in top:
-        proposed = _with_speedup(top["proposal_queries"]["queries"], queries)
-        result["proposal"] = {"engine": top["proposal_queries"]["engine"], "queries": proposed,
-                              "rollups_built": top["proposal_queries"].get("rollups_built"),
-                              "targets": _targets(proposed, top.get("proposal_pages"))}
-        if "proposal_pages" in top:
-            result["proposal"] |= {"page_render_median_ms": _render_medians(top["proposal_pages"]),
-                                   "page_render_cached_median_ms": _render_medians(top["proposal_pages"], "cached"),
-                                   "peak_rss_mb": top["proposal_pages"]["peak_rss_mb"]}
+    if (without := _without_rollups(top)) is not None:
+        result["without_rollups"] = without
     result["sizes"] = [_size_summary(part) for part in parts]
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "duckdb": top["queries"]["duckdb_version"], "load_average_at_end": os.getloadavg(),
@@ -147,53 +152,127 @@ def compose(parts: list[dict], started: float) -> dict:
     return result
 
 
+# ------------------------------------------------------------------------------------------- reports
+def _num(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.{digits}f}"
+
+
 def report(result: dict) -> None:
+    """A short console summary at the end of a run (``--report`` gives the full markdown)."""
+    without = {q["name"]: q for q in result.get("without_rollups", {}).get("queries", [])}
     print(f"\n{result['scale']}: {result['rows']:,} rows")
-    print(f"  {'query':32s}{'median':>9s}{'p95':>9s}{'cold':>9s}{'pandas':>10s}{'x':>7s}{'proposal':>10s}{'x':>7s}")
-    proposed = {q["name"]: q for q in result.get("proposal", {}).get("queries", [])}
+    print(f"  {'query':32s}{'shipped':>9s}{'p95':>9s}{'cold':>9s}{'pandas':>10s}{'x':>7s}"
+          f"{'no roll-ups':>12s}{'x':>7s}")
     for q in result["queries"]:
-        p = proposed.get(q["name"], {})
+        w = without.get(q["name"], {})
+        same = q["same_answer"] and w.get("same_answer", True)
         print(f"  {q['name']:32s}{q['median_ms']:9.1f}{q['p95_ms']:9.1f}{q['cold_median_ms']:9.1f}"
-              f"{q['baseline_median_ms']:10.1f}{q['speedup']:7.1f}{p.get('median_ms', float('nan')):10.1f}"
-              f"{p.get('speedup', float('nan')):7.1f}{'' if q['same_answer'] else '  DIFFERENT'}")
+              f"{q['baseline_median_ms']:10.1f}{q['speedup']:7.1f}{w.get('median_ms', math.nan):12.1f}"
+              f"{w.get('speedup', math.nan):7.1f}{'' if same else '  DIFFERENT'}")
     for name, ms in result.get("page_render_median_ms", {}).items():
-        alt = result.get("proposal", {}).get("page_render_median_ms", {}).get(name)
-        print(f"  page {name:27s}{ms:9.1f} ms" + (f"   with the proposal {alt:9.1f} ms" if alt else ""))
-    print(f"  peak RSS {result.get('peak_rss_mb')} MB; targets: "
-          + ", ".join(f"{k} {'met' if v['met'] else 'NOT met'}" for k, v in result["targets"].items()))
-    print("\n  growth: " + "; ".join(f"{s['size']} {s['rows']:,} rows, queries {s['query_median_total_ms']:.0f} ms "
-                                     f"(pandas {s['baseline_median_total_ms']:.0f} ms)" for s in result["sizes"]))
+        alt = result.get("without_rollups", {}).get("page_render_median_ms", {}).get(name)
+        print(f"  page {name:27s}{ms:9.1f} ms" + (f"   without roll-ups {alt:9.1f} ms" if alt else ""))
+    for label, side in ((SHIPPED, result), (WITHOUT, result.get("without_rollups"))):
+        if side:
+            print(f"  {label}: peak RSS {side.get('peak_rss_mb', '-')} MB; targets: "
+                  + ", ".join(f"{k} {'met' if v['met'] else 'NOT met'}" for k, v in side["targets"].items()))
+    growth = [f"{s['size']} {s['rows']:,} rows, queries {s['query_median_total_ms']:.0f} ms (without roll-ups "
+              f"{_num(s.get('without_rollups', {}).get('query_median_total_ms'))} ms, pandas "
+              f"{s['baseline_median_total_ms']:.0f} ms)" for s in result["sizes"]]
+    print("\n  growth: " + "; ".join(growth))
+
+
+def _query_table(result: dict) -> list[str]:
+    without = {q["name"]: q for q in result.get("without_rollups", {}).get("queries", [])}
+    lines = [f"| query | {SHIPPED} ms | p95 | cold | pandas ms | speedup | {WITHOUT} ms | p95 | cold | speedup | "
+             "answers |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for q in result["queries"]:
+        w = without.get(q["name"], {})
+        answers = ("same" if q["same_answer"] else "DIFFERENT from pandas") + (
+            "" if w.get("same_answer", True) else f"; {WITHOUT} DIFFERENT")
+        lines.append(f"| {q['name']} | {_num(q['median_ms'])} | {_num(q['p95_ms'])} | {_num(q['cold_median_ms'])} | "
+                     f"{_num(q['baseline_median_ms'])} | {_num(q['speedup'], 1)} | {_num(w.get('median_ms'))} | "
+                     f"{_num(w.get('p95_ms'))} | {_num(w.get('cold_median_ms'))} | {_num(w.get('speedup'), 1)} | "
+                     f"{answers} |")
+    return lines
+
+
+def _page_table(result: dict) -> list[str]:
+    if "page_render_median_ms" not in result:
+        return []
+    alt = result.get("without_rollups", {})
+    lines = [f"| page | {SHIPPED} ms | cached | {WITHOUT} ms | cached |", "|---|---:|---:|---:|---:|"]
+    for name, ms in result["page_render_median_ms"].items():
+        lines.append(f"| {name} | {_num(ms)} | {_num(result['page_render_cached_median_ms'][name])} | "
+                     f"{_num(alt.get('page_render_median_ms', {}).get(name))} | "
+                     f"{_num(alt.get('page_render_cached_median_ms', {}).get(name))} |")
+    lines.append(f"| first render in a fresh process | {_num(result['first_page_run_ms'])} | | "
+                 f"{_num(alt.get('first_page_run_ms'))} | |")
+    lines.append(f"| **app peak RSS, MB** | **{_num(result['peak_rss_mb'])}** | | "
+                 f"**{_num(alt.get('peak_rss_mb'))}** | |")
+    return lines
+
+
+def _target_cell(side: dict | None, key: str) -> str:
+    """'met' or 'not met' with what misses and by how much (a query's median or speedup, a page's render)."""
+    if not side or key not in side["targets"]:
+        return "-"
+    target = side["targets"][key]
+    if key == "peak_rss_under_2gb":
+        return f"{'met' if target['met'] else '**not met**'} ({_num(target['peak_rss_mb'])} MB)"
+    if key == "page_render_under_1s":
+        values, total = side["page_render_median_ms"], len(side["page_render_median_ms"])
+    else:
+        field = "speedup" if key == "speedup_at_least_10x" else "median_ms"
+        values, total = {q["name"]: q[field] for q in side["queries"]}, len(side["queries"])
+    if target["met"]:
+        extreme = (min if key == "speedup_at_least_10x" else max)(values, key=values.get)
+        return f"met ({'lowest' if key == 'speedup_at_least_10x' else 'slowest'}: {extreme} {_num(values[extreme], 1)})"
+    missed = ", ".join(f"{name} {_num(values[name], 1)}" for name in target["missed_by"])
+    return f"**not met**: {len(target['missed_by'])} of {total} miss ({missed})"
+
+
+TARGET_ROWS = [("query_median_under_150ms", "every query median < 150 ms"),
+               ("page_render_under_1s", "every page render median < 1 s"),
+               ("speedup_at_least_10x", ">= 10x faster than pandas, every query"),
+               ("peak_rss_under_2gb", "app peak memory < 2 GB")]
+
+
+def _target_table(result: dict) -> list[str]:
+    lines = [f"| target ({result['scale']}, warm) | {SHIPPED} | {WITHOUT} |", "|---|---|---|"]
+    for key, label in TARGET_ROWS:
+        lines.append(f"| {label} | {_target_cell(result, key)} | {_target_cell(result.get('without_rollups'), key)} |")
+    return lines
+
+
+def _growth_table(result: dict) -> list[str]:
+    lines = [f"| size | rows | practices | roll-ups built | sum of query medians ms, {SHIPPED} | {WITHOUT} | pandas "
+             f"| pandas load s (newest snapshot) | pandas process peak MB | app peak MB, {SHIPPED} | {WITHOUT} |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for size in result["sizes"]:
+        loads, built = size["baseline_load_seconds"], size.get("rollups_built") or {}
+        without = size.get("without_rollups", {})
+        built_cell = f"{len(built['rows'])} in {built['seconds']} s" if built.get("rows") else "none needed"
+        cells = [f"{size['rows']:,}", f"{size['orgs'].get('practice', 0):,}", built_cell,
+                 _num(size["query_median_total_ms"]), _num(without.get("query_median_total_ms")),
+                 _num(size["baseline_median_total_ms"]), _num(loads[max(loads)], 1) if loads else "-",
+                 _num(size["baseline_process_peak_rss_mb"]), _num(size.get("peak_rss_mb")),
+                 _num(without.get("peak_rss_mb"))]
+        lines.append(f"| {size['size']} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def markdown(result: dict) -> str:
-    """The tables benchmarks/README.md quotes, from a bench.json."""
-    proposed = {q["name"]: q for q in result.get("proposal", {}).get("queries", [])}
-    lines = ["| query | median ms | p95 ms | cold ms | pandas ms | speedup | proposal ms | p95 | cold | speedup |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for q in result["queries"]:
-        p = proposed.get(q["name"], {})
-        lines.append(f"| {q['name']} | {q['median_ms']:.0f} | {q['p95_ms']:.0f} | {q['cold_median_ms']:.0f} | "
-                     f"{q['baseline_median_ms']:.0f} | {q['speedup']:.1f} | {p.get('median_ms', float('nan')):.0f} | "
-                     f"{p.get('p95_ms', float('nan')):.0f} | {p.get('cold_median_ms', float('nan')):.0f} | "
-                     f"{p.get('speedup', float('nan')):.1f} |")
-    lines += ["", "| page | render ms (today) | cached | with the proposal | cached |", "|---|---:|---:|---:|---:|"]
-    alt = result.get("proposal", {})
-    for name, ms in result.get("page_render_median_ms", {}).items():
-        lines.append(f"| {name} | {ms:.0f} | {result['page_render_cached_median_ms'][name]:.0f} | "
-                     f"{alt.get('page_render_median_ms', {}).get(name, float('nan')):.0f} | "
-                     f"{alt.get('page_render_cached_median_ms', {}).get(name, float('nan')):.0f} |")
-    lines += ["", "| size | rows | practices | queries, sum of medians ms | with the proposal | pandas | "
-              "pandas load s (newest snapshot) | pandas process peak MB | app peak MB | with the proposal |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for size in result["sizes"]:
-        loads = size["baseline_load_seconds"]
-        cells = [f"{size['rows']:,}", f"{size['orgs'].get('practice', 0):,}", f"{size['query_median_total_ms']:.0f}",
-                 f"{size.get('proposal_query_median_total_ms', float('nan')):.0f}",
-                 f"{size['baseline_median_total_ms']:.0f}", f"{loads[max(loads)]:.1f}" if loads else "-",
-                 f"{size['baseline_process_peak_rss_mb']:.0f}", f"{size.get('pages_peak_rss_mb', float('nan')):.0f}",
-                 f"{size.get('proposal_pages_peak_rss_mb', float('nan')):.0f}"]
-        lines.append(f"| {size['size']} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    """The tables benchmarks/README.md quotes, from a bench.json: queries, page renders, targets, growth."""
+    head = (f"{result['scale']}: {result['rows']:,} rows, snapshot {result['snapshot']}, month {result['month']}; "
+            f"answers: {'all the same' if _all_same(result) else 'SOME DIFFER'} (store vs pandas"
+            f"{', and without roll-ups vs shipped' if 'without_rollups' in result else ''})")
+    sections = [[head], _query_table(result), _page_table(result), _target_table(result), _growth_table(result)]
+    return "\n\n".join("\n".join(lines) for lines in sections if lines)
+
+
+def _all_same(result: dict) -> bool:
+    return all(q["same_answer"] for q in [*result["queries"], *result.get("without_rollups", {}).get("queries", [])])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-repeats", type=int, default=5, help="timed runs per query (pandas)")
     parser.add_argument("--page-repeats", type=int, default=5, help="timed renders per page")
     parser.add_argument("--no-pages", action="store_true", help="skip the AppTest page renders")
-    parser.add_argument("--no-proposal", action="store_true", help="skip the area roll-up prototype")
+    parser.add_argument("--shipped-only", action="store_true",
+                        help="skip the comparison without roll-ups (queries and pages)")
     parser.add_argument("--report", metavar="BENCH_JSON", help="print an earlier run's tables as markdown, and stop")
     args = parser.parse_args(argv)
     if args.report:

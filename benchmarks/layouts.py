@@ -5,12 +5,16 @@ once per candidate layout (sort order and row-group size, with DuckDB's ``COPY .
 ``--work`` (default: next to the source), then replays the store calls of the whole query set on every
 candidate in turn, repetition by repetition, so a busy machine slows all candidates alike. What it
 printed when the layout was chosen is in ``benchmarks/README.md``.
+
+The store is measured as shipped: a rewritten ``metric_values.parquet`` no longer matches the roll-up summed
+from the source (the store checks the file sizes recorded in the roll-up), so each candidate gets its own
+(``store.build_missing_rollups``, via ``run_queries.prepare_rollups``) before timing. ``--no-rollups`` times the
+candidates with the roll-ups off.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -20,13 +24,14 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks import proposal
+from benchmarks import rollups
 from benchmarks.queries import query_set, scene
-from benchmarks.run_queries import Call, clear_caches, quiet_streamlit, record
+from benchmarks.run_queries import Call, clear_caches, prepare_rollups, quiet_streamlit, record
 from metrics.settings import DATA_ROOT_ENV
+from metrics.store import METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE
 
-# name -> (ORDER BY, row-group size); "as_written" is the source file untouched (the generator writes the demo's
-# order, metric_id, breakdown, org_code, period_start, breakdown_value, in row groups of 100,000).
+# name -> (ORDER BY, row-group size); "as_written" is the source file untouched (the generators write the demo's
+# order, metric_id, breakdown, org_code, period_start, breakdown_value, in their own row-group size).
 CANDIDATES: dict[str, tuple[str | None, int | None]] = {
     "as_written": (None, None),
     "metric_org": ("breakdown, metric_id, org_code, period_start, breakdown_value", 100_000),
@@ -41,12 +46,12 @@ CANDIDATES: dict[str, tuple[str | None, int | None]] = {
 def write_layout(source: Path, target: Path, order: str, row_group_size: int) -> float:
     """One snapshot folder rewritten in ``order``; returns the seconds it took."""
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(source / "orgs.parquet", target / "orgs.parquet")
+    shutil.copy(source / ORGS_FILE, target / ORGS_FILE)
     con = duckdb.connect()
     con.execute(f"SET temp_directory = '{target.parent.parent / 'duckdb-tmp'}'; SET enable_progress_bar = false")
     started = time.perf_counter()
-    con.execute(f"COPY (SELECT * FROM read_parquet('{source / 'metric_values.parquet'}') ORDER BY {order}) "
-                f"TO '{target / 'metric_values.parquet'}' (FORMAT parquet, COMPRESSION zstd, "
+    con.execute(f"COPY (SELECT * FROM read_parquet('{source / METRIC_VALUES_FILE}') ORDER BY {order}) "
+                f"TO '{target / METRIC_VALUES_FILE}' (FORMAT parquet, COMPRESSION zstd, "
                 f"ROW_GROUP_SIZE {row_group_size})")
     return round(time.perf_counter() - started, 1)
 
@@ -59,11 +64,12 @@ def prepare(source: Path, work: Path, names: list[str]) -> dict[str, str]:
         order, size = CANDIDATES[name]
         root = work / name
         folder = root / newest.name
-        if not (folder / "metric_values.parquet").exists():
-            if order is None:
+        if not (folder / METRIC_VALUES_FILE).exists():
+            if order is None:  # the source's files as they are, its roll-up too (it matches them)
                 folder.mkdir(parents=True, exist_ok=True)
-                for file in ("orgs.parquet", "metric_values.parquet"):
-                    os.link(newest / file, folder / file)
+                for file in (ORGS_FILE, METRIC_VALUES_FILE, ROLLUP_FILE):
+                    if (newest / file).exists():
+                        os.link(newest / file, folder / file)
             else:
                 print(f"  writing {name}: {write_layout(newest, folder, order, size)} s", flush=True)
         roots[name] = str(root)
@@ -110,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--candidates", nargs="*", default=list(CANDIDATES))
-    parser.add_argument("--proposal", action="store_true", help="with the area roll-ups (proposal.py)")
+    parser.add_argument("--no-rollups", action="store_true", help="area sums from practice rows (roll-ups off)")
     parser.add_argument("--roots", nargs="*", help="name=path data roots to compare instead of --candidates")
     parser.add_argument("--setting", action="append", help="a DuckDB SET statement to compare with and without")
     args = parser.parse_args(argv)
@@ -127,12 +133,11 @@ def main(argv: list[str] | None = None) -> int:
                 alias.symlink_to(roots[name])
             roots[f"{name}+settings"] = str(alias)
             settings[f"{name}+settings"] = args.setting
-    if args.proposal:
-        for root in roots.values():
-            folder = sorted(Path(root).glob("snapshot_date=*"))[-1]
-            if not (folder / proposal.ROLLUP_FILE).exists():
-                print(f"  roll-up for {root}: {proposal.build_rollup(folder)}", flush=True)
-    with proposal.patched_store() if args.proposal else contextlib.nullcontext():
+    if not args.no_rollups:  # a re-sorted values file needs a roll-up of its own (the old one no longer matches)
+        for name, root in roots.items():
+            if (built := prepare_rollups(root))["rows"]:
+                print(f"  roll-up for {name}: {built}", flush=True)
+    with rollups(not args.no_rollups):
         result = compare(roots, args.repeats, settings)
     Path(args.out).write_text(json.dumps(result, indent=1))
     names = list(result)

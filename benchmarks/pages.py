@@ -2,7 +2,7 @@
 
 Run as ``python -m benchmarks.pages --root DIR --out part.json`` in a process of its own: that process *is*
 the app's server side (AppTest runs app.py and the page in it, as ``streamlit run`` would), so its peak
-resident set size (``ru_maxrss``) is the app's peak memory for these views.
+resident set size (``benchmarks.peak_rss_mb``) is the app's peak memory for these views.
 
 Each page is timed from the start of the script run to its end, twice over:
 
@@ -13,19 +13,21 @@ Each page is timed from the start of the script run to its end, twice over:
 
 The first run of the app in the process (imports, DuckDB connection, parquet footers) is reported as
 ``first_run_ms`` and not counted in either.
+
+By default the app runs as shipped (area questions from the roll-ups, built first if the root lacks any);
+``--no-rollups`` renders the same views with them switched off (``benchmarks.rollups(False)``).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import resource
 import statistics
 import time
 from pathlib import Path
 
+from benchmarks import peak_rss_mb, quiet_streamlit, rollups
 from metrics.settings import DATA_ROOT_ENV
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -61,10 +63,6 @@ def render_pages(root: str, repeats: int) -> dict:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from benchmarks.run_queries import quiet_streamlit
-
-    quiet_streamlit()
-
     sessions: dict[str, AppTest] = {}
     first_run_ms = None
     samples: dict[str, dict[str, list[float]]] = {name: {"uncached": [], "cached": []} for name, _, _ in VIEWS}
@@ -77,14 +75,14 @@ def render_pages(root: str, repeats: int) -> dict:
                 ms = _timed_run(at, None)
                 first_run_ms = first_run_ms if first_run_ms is not None else round(ms, 1)
                 sessions[key] = at
+                quiet_streamlit()  # the app's first run loads Streamlit's config, which resets its log levels
             at = sessions[key]
             st.cache_data.clear()
             samples[name]["uncached"].append(_timed_run(at, page))
             samples[name]["cached"].append(_timed_run(at, page))
     stats = {name: {kind: {"median_ms": round(statistics.median(v), 1), "max_ms": round(max(v), 1)}
                     for kind, v in by_kind.items()} for name, by_kind in samples.items()}
-    return {"first_run_ms": first_run_ms, "pages": stats,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {"first_run_ms": first_run_ms, "pages": stats, "peak_rss_mb": peak_rss_mb()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,14 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--proposal", action="store_true", help="with the area roll-ups (proposal.py)")
+    parser.add_argument("--no-rollups", action="store_true",
+                        help="area questions summed from practice rows on each render (roll-ups off)")
     args = parser.parse_args(argv)
-    if args.proposal:
-        from benchmarks import proposal
+    from benchmarks.run_queries import prepare_rollups
 
-        proposal.build_missing(args.root)
-    with proposal.patched_store() if args.proposal else contextlib.nullcontext():
+    built = prepare_rollups(args.root)
+    with rollups(not args.no_rollups):
         result = render_pages(args.root, args.repeats)
+    result |= {"rollups": not args.no_rollups, "rollups_built": built}
     Path(args.out).write_text(json.dumps(result, indent=1))
     for name, by_kind in result["pages"].items():
         print(f"  {name:20s} uncached {by_kind['uncached']['median_ms']:8.1f} ms   "

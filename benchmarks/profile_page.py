@@ -3,19 +3,20 @@
 Renders the page once to warm up, then once more under ``cProfile`` with ``st.cache_data`` cleared (as the
 ``uncached`` page timing does), and prints the cumulative time of the functions that matter: the store's
 queries (DuckDB), the report and statistics code (pandas and numpy), the chart builders (Plotly) and
-Streamlit's own work (serialising tables and figures).
+Streamlit's own work (serialising tables and figures). ``--no-rollups`` profiles the same render with the area
+roll-ups switched off (``benchmarks.rollups(False)``), as before the store had them.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
 import os
 import sys
 import threading
 import time
 
+from benchmarks import rollups
 from benchmarks.pages import APP, BOROUGH, VIEWS
 from metrics.settings import DATA_ROOT_ENV
 
@@ -37,15 +38,16 @@ WATCHED = [
 ]
 
 
-def profile(root: str, page: str, proposal: bool) -> None:
+def profile(root: str, page: str, with_rollups: bool = True) -> None:
     os.environ[DATA_ROOT_ENV] = root
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from benchmarks import proposal as rollups
+    from benchmarks.run_queries import prepare_rollups
 
+    prepare_rollups(root)
     name, path, params = next(v for v in VIEWS if v[0] == page)
-    with rollups.patched_store() if proposal else contextlib.nullcontext():
+    with rollups(with_rollups):
         at = AppTest.from_file(APP, default_timeout=600)
         at.query_params.update({"borough": BOROUGH, **params})
         at.run()
@@ -59,7 +61,8 @@ def profile(root: str, page: str, proposal: bool) -> None:
         threading.setprofile(None)
         profiler.create_stats()
     stats = profiler.stats
-    print(f"{name}: {total:.0f} ms under the profiler (profiling adds overhead; read the shares)")
+    print(f"{name} ({'with' if with_rollups else 'without'} roll-ups): {total:.0f} ms under the profiler "
+          "(profiling adds overhead; read the shares)")
     for label, suffix, function in WATCHED:
         ms = 1000 * sum(row[3] for (file, _, fn), row in stats.items() if file.endswith(suffix)
                         and (fn == function or function.startswith("_") and fn.endswith(function)))
@@ -70,9 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile_page")
     parser.add_argument("--root", required=True)
     parser.add_argument("--page", default="overview", choices=[v[0] for v in VIEWS])
-    parser.add_argument("--proposal", action="store_true")
+    parser.add_argument("--no-rollups", action="store_true", help="area sums from practice rows (roll-ups off)")
     args = parser.parse_args(argv)
-    profile(args.root, args.page, args.proposal)
+    profile(args.root, args.page, with_rollups=not args.no_rollups)
     return 0
 
 

@@ -1,7 +1,8 @@
 """Time the query set on one data root: DuckDB warm and cold, the pandas baseline, and check they agree.
 
 Run as ``python -m benchmarks.run_queries --root DIR --out part.json`` (``benchmarks/__main__.py`` does, one
-process per data size, so one size's memory never weighs on the next).
+process per data size, so one size's memory never weighs on the next; it also runs ``--prepare SIZE`` first, which
+generates the data if the root has none and adds missing roll-ups, and times nothing).
 
 - warm: the process, its DuckDB connection and the operating system's file cache are warm; the app's
   ``st.cache_data`` is cleared before every run, so every query really runs.
@@ -10,25 +11,28 @@ process per data size, so one size's memory never weighs on the next).
   else on a shared machine; ``benchmarks/README.md`` gives the first-read cost separately.
 - baseline: the same library call with ``metrics.store`` swapped for ``baseline.PandasStore`` (data already
   loaded), so the ratio is the engine's and nothing else.
+
+By default the store is measured as shipped (area questions answered from the roll-ups; any the root lacks are
+built first with ``store.build_missing_rollups``). ``--no-rollups`` measures the same queries with the roll-ups
+switched off (``benchmarks.rollups(False)``) and checks each answer against the shipped store's instead of
+timing pandas again (``__main__`` sets the shipped part's pandas times beside it).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import logging
 import os
-import resource
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import numpy as np
 
-from benchmarks import quiet_streamlit
+from benchmarks import peak_rss_mb, quiet_streamlit, rollups
 from benchmarks.baseline import PATCHED, PandasStore, patched_store
 from benchmarks.compare import differences
 from benchmarks.queries import Query, Scene, query_set, scene
@@ -116,7 +120,8 @@ def replay(calls: list[Call]) -> list[object]:
 def _measure(query: Query, s: Scene, engine: PandasStore, repeats: int, baseline_repeats: int,
              reference: str) -> dict:
     """Time one query's store calls (warm, cold) and its library call; check the answers against
-    ``reference`` ('baseline': pandas, timed too; 'store': today's store, for the proposal)."""
+    ``reference`` ('baseline': pandas, timed too; 'store': the shipped store with its roll-ups, for the
+    measurement without them)."""
     calls = record(query, s)
     ours = replay(calls)  # warm-up: connection, footers and file cache as a user's next click finds them
     warm = summary(time_runs(lambda: replay(calls), repeats, lambda: clear_caches(cold=False)))
@@ -125,17 +130,14 @@ def _measure(query: Query, s: Scene, engine: PandasStore, repeats: int, baseline
     section_ours = query.run(s)
     timings = {**warm, "cold_median_ms": cold["median_ms"], "cold_p95_ms": cold["p95_ms"],
                "section_median_ms": section["median_ms"], "section_p95_ms": section["p95_ms"]}
-    if reference == "store":  # the proposal: checked against today's store (itself checked against pandas)
-        from benchmarks import proposal
-
-        with proposal.original_store():
-            clear_caches(cold=False)
-            theirs = replay(calls)
-            section_theirs = query.run(s)
+    described = {"store_calls": [c.describe() for c in calls]}
+    if reference == "store":  # without roll-ups: checked against the shipped store (itself checked against pandas)
+        with rollups(True):
+            theirs, section_theirs = replay(calls), query.run(s)
         clear_caches(cold=False)
         diffs = differences(ours, theirs, "store calls") + differences(section_ours, section_theirs, "library")
         return {"name": query.name, "page": query.page, **timings, "same_answer": not diffs,
-                "differences": diffs[:5]}
+                "differences": diffs[:5], **described}
     with patched_store(engine):
         engine.reset()
         theirs = replay(calls)
@@ -146,24 +148,53 @@ def _measure(query: Query, s: Scene, engine: PandasStore, repeats: int, baseline
     return {"name": query.name, "page": query.page, **timings,
             "baseline_median_ms": baseline["median_ms"], "baseline_p95_ms": baseline["p95_ms"],
             "speedup": round(baseline["median_ms"] / warm["median_ms"], 1),
-            "same_answer": not diffs, "differences": diffs[:5], "store_calls": [c.describe() for c in calls]}
+            "same_answer": not diffs, "differences": diffs[:5], **described}
+
+
+def ensure_data(root: str, size: str) -> dict | None:
+    """Generate a size's snapshots (nwl, quarter, england) if the root has none: what it took, else None."""
+    if list(Path(root).glob("snapshot_date=*/metric_values.parquet")):
+        return None
+    print(f"Generating {size} data under {root} ...", flush=True)
+    if size == "nwl":
+        from metrics.demo import generate_demo
+
+        return generate_demo(Path(root))
+    from metrics.demo_england import SCALES, generate_england
+
+    return generate_england(Path(root), SCALES[size])
+
+
+def prepare_rollups(root: str) -> dict:
+    """Add the roll-ups data written before them lacks (``store.build_missing_rollups``: rows per snapshot
+    folder, and how long it took), then check every snapshot is served from one, so "shipped" means shipped."""
+    from metrics import store
+
+    started = time.perf_counter()
+    written = store.build_missing_rollups(root)
+    seconds = round(time.perf_counter() - started, 1)
+    missing = [snap.isoformat() for snap in store.snapshots(root) if not store.has_rollup(root, snap)]
+    if missing:
+        raise RuntimeError(f"{root}: no usable area roll-up for snapshot(s) {', '.join(missing)}")
+    return {"rows": written, "seconds": seconds if written else 0.0}
+
+
+ENGINES = {True: "store as shipped (area roll-ups)", False: "store without area roll-ups (summed from practice rows)"}
 
 
 def run(root: str, repeats: int, baseline_repeats: int, only: list[str] | None = None,
-        proposal: bool = False) -> dict:
-    """Every query on one root; with ``proposal``, the store answers from the area roll-ups (proposal.py)."""
-    from benchmarks import proposal as rollups
-
-    built = rollups.build_missing(root) if proposal else {}
-    with rollups.patched_store() if proposal else contextlib.nullcontext():
-        result = _run(root, repeats, baseline_repeats, only, "store" if proposal else "baseline")
-    return {**result, "engine": "store + area roll-ups (proposal)" if proposal else "store",
-            **({"rollups_built": built} if proposal else {})}
+        with_rollups: bool = True) -> dict:
+    """Every query on one root: the store as shipped against pandas, or (``with_rollups=False``) the store with
+    its roll-ups switched off against the shipped store."""
+    os.environ[DATA_ROOT_ENV] = root
+    quiet_streamlit()
+    built = prepare_rollups(root)
+    with rollups(with_rollups):
+        result = _run(root, repeats, baseline_repeats, only, "baseline" if with_rollups else "store")
+    return {**result, "engine": ENGINES[with_rollups], "rollups": with_rollups, "rollups_built": built}
 
 
 def _run(root: str, repeats: int, baseline_repeats: int, only: list[str] | None, reference: str) -> dict:
-    os.environ[DATA_ROOT_ENV] = root
-    quiet_streamlit()
     from metrics import store
 
     s = scene(root)
@@ -177,7 +208,7 @@ def _run(root: str, repeats: int, baseline_repeats: int, only: list[str] | None,
         if "speedup" not in result:
             print(f"  {query.name:30s} {result['median_ms']:8.1f} ms (p95 {result['p95_ms']:7.1f}, cold "
                   f"{result['cold_median_ms']:7.1f}) section {result['section_median_ms']:7.1f} ms  "
-                  f"{'same as the store' if result['same_answer'] else 'DIFFERENT: ' + result['differences'][0]}",
+                  f"{'same as with roll-ups' if result['same_answer'] else 'DIFFERENT: ' + result['differences'][0]}",
                   flush=True)
             continue
         print(f"  {query.name:30s} {result['median_ms']:8.1f} ms (p95 {result['p95_ms']:7.1f}, cold "
@@ -187,7 +218,7 @@ def _run(root: str, repeats: int, baseline_repeats: int, only: list[str] | None,
     return {"root": root, "rows": rows, "snapshot": s.snapshot.isoformat(), "month": s.month,
             "orgs": store.orgs(root, s.snapshot)["org_type"].value_counts().to_dict(),
             "queries": results, "baseline_load_seconds": engine.load_seconds,
-            "query_process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "query_process_peak_rss_mb": peak_rss_mb(),
             "duckdb_version": duckdb.__version__}
 
 
@@ -198,9 +229,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--baseline-repeats", type=int, default=5)
     parser.add_argument("--only", nargs="*", help="query names to run (default: all)")
-    parser.add_argument("--proposal", action="store_true", help="answer from the area roll-ups (proposal.py)")
+    parser.add_argument("--no-rollups", action="store_true",
+                        help="area sums from practice rows (roll-ups off), answers checked against the shipped store")
+    parser.add_argument("--prepare", metavar="SIZE", choices=("nwl", "quarter", "england"),
+                        help="only make the data (if missing) and its roll-ups; write what that took, time nothing")
     args = parser.parse_args(argv)
-    result = run(args.root, args.repeats, args.baseline_repeats, args.only, args.proposal)
+    if args.prepare:
+        generated = ensure_data(args.root, args.prepare)
+        result = {"generated": generated, "rollups_built": prepare_rollups(args.root)}
+        print(f"  {args.root}: generated {generated}, roll-ups built {result['rollups_built']}", flush=True)
+    else:
+        result = run(args.root, args.repeats, args.baseline_repeats, args.only, with_rollups=not args.no_rollups)
     with open(args.out, "w") as out:
         json.dump(result, out, indent=1, default=str)
     return 0

@@ -1,5 +1,6 @@
 """Command line: ``python -m metrics demo`` regenerates the demo snapshots under the data root;
-``python -m metrics pack`` builds a borough's Health & Care Executive pack."""
+``python -m metrics pack`` builds a borough's Health & Care Executive pack; ``python -m metrics rollups`` adds
+the area roll-ups to snapshots written before roll-ups existed."""
 
 from __future__ import annotations
 
@@ -43,6 +44,17 @@ def _demo_scaled(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rollups(args: argparse.Namespace) -> int:
+    from metrics.store import build_missing_rollups
+
+    root = Path(args.root) if args.root else data_root()
+    written = build_missing_rollups(root)
+    for folder, rows in written.items():
+        print(f"  {folder}: {rows:,} area rows")
+    print(f"Done: {len(written)} roll-up(s) written under {root}" + ("" if written else " (all were up to date)"))
+    return 0
+
+
 def _pack(args: argparse.Namespace) -> int:
     import os
 
@@ -81,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     pack.add_argument("--out", help="output .pptx (default: <borough>-<period>.pptx)")
     pack.add_argument("--root", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
     pack.set_defaults(func=_pack)
+    rollups = commands.add_parser("rollups", help="write the area roll-ups that snapshots lack (older data roots)")
+    rollups.add_argument("--root", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
+    rollups.set_defaults(func=_rollups)
     from metrics.ingest.cli import add_parser as add_ingest_parser
 
     add_ingest_parser(commands)

@@ -27,6 +27,7 @@ from metrics.demo_profiles import (
     WSIC_SEGMENT_LOADING, Profile, Split, Units, World, build_world, category_splits, cohort_share, named_rng,
 )
 from metrics.hierarchy import build_orgs
+from metrics.store import METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE, write_rollup
 
 DEMO_SEED = 20261005
 DEMO_SNAPSHOTS: tuple[date, ...] = (date(2026, 8, 5), date(2026, 9, 5), date(2026, 10, 5))
@@ -39,7 +40,7 @@ PUBLICATION_LAG_DAYS = {"monthly": 5, "quarterly": 45, "annual": 120}
 # late, so its newest months are revised noticeably; register-based shares barely move.
 PROVISIONAL_FACTORS = (0.97, 0.99)
 REGISTER_PROVISIONAL_FACTORS = (0.996, 0.999)
-METRIC_VALUES_FILE, ORGS_FILE, STAGED_SUFFIX = "metric_values.parquet", "orgs.parquet", ".part"
+STAGED_SUFFIX = ".part"
 FRAIL_METRICS = ("frail_top15_identified", "frail_mdt_care_plan")
 LOS_METRICS = ("length_of_stay_14_plus", "length_of_stay_21_plus")
 BREAKDOWNS = ("all", "ethnicity", "imd_quintile", "age_band", "sex")
@@ -471,12 +472,18 @@ def snapshot_folder(root: Path, snapshot: date) -> Path:
 
 
 def _publish(staged: Path, target: Path) -> None:
-    """Move finished files into the snapshot folder by atomic renames, orgs first, so a reader never sees
-    a half-written file and sees a new snapshot only once both files are there. Staged files end in
+    """Move finished files into the snapshot folder by atomic renames, values last, so a reader never sees
+    a half-written file and sees a new snapshot only once all its files are there. Staged files end in
     ``.part``: DuckDB's ``**`` glob also walks hidden folders, so staged ``*.parquet`` would be read."""
     target.mkdir(parents=True, exist_ok=True)
-    for name in (ORGS_FILE, METRIC_VALUES_FILE):
+    for name in (ORGS_FILE, ROLLUP_FILE, METRIC_VALUES_FILE):
         os.replace(staged / f"{name}{STAGED_SUFFIX}", target / name)
+
+
+def write_staged_rollup(folder: Path) -> None:
+    """The snapshot's area roll-up, summed from its staged files and staged beside them."""
+    staged = [folder / f"{name}{STAGED_SUFFIX}" for name in (METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE)]
+    write_rollup(*staged)
 
 
 def generate_demo(root: Path, seed: int = DEMO_SEED, snapshots: Sequence[date] = DEMO_SNAPSHOTS,
@@ -500,6 +507,7 @@ def generate_demo(root: Path, seed: int = DEMO_SEED, snapshots: Sequence[date] =
             pq.write_table(orgs_table, folder / f"{ORGS_FILE}{STAGED_SUFFIX}", compression="zstd")
             pq.write_table(table, folder / f"{METRIC_VALUES_FILE}{STAGED_SUFFIX}", compression="zstd",
                            row_group_size=100_000)
+            write_staged_rollup(folder)
             rows[snapshot.isoformat()] = table.num_rows
             report(0.6 + 0.38 * (i + 1) / len(snapshots), f"Wrote snapshot {snapshot.isoformat()}")
         for snapshot in snapshots:
@@ -509,9 +517,3 @@ def generate_demo(root: Path, seed: int = DEMO_SEED, snapshots: Sequence[date] =
     report(1.0, "Demo data ready")
     return {"snapshots": list(rows), "rows": sum(rows.values()), "rows_per_snapshot": rows,
             "seconds": round(time.perf_counter() - started, 2)}
-
-
-def demo_exists(root: Path, snapshots: Sequence[date] = DEMO_SNAPSHOTS) -> bool:
-    """True when every demo snapshot folder holds both files (a crashed run leaves none half-made)."""
-    files = (ORGS_FILE, METRIC_VALUES_FILE)
-    return all((snapshot_folder(root, s) / name).is_file() for s in snapshots for name in files)

@@ -350,8 +350,10 @@ def generate_england(root: Path, synthetic_ics: int = SCALES["england"], seed: i
             for key in sorted(spill.files, key=lambda k: (k[1], k[2])):
                 writers[key[0]].write(_bucket_table(spill.take(key), catalogue().metric(key[1]), key[2], codes))
             report((i + 1) / len(plan) * 0.99, f"Wrote {name.replace('_', ' ')} for {len(worlds)} ICSs")
-        for writer in writers.values():
+        for snapshot, writer in writers.items():
             writer.close()
+            report(0.99, f"Summing snapshot {snapshot.isoformat()} to areas")
+            demo.write_staged_rollup(demo.snapshot_folder(staging, snapshot))
         for snapshot in snapshots:
             demo._publish(demo.snapshot_folder(staging, snapshot), demo.snapshot_folder(root, snapshot))
     finally:

@@ -22,6 +22,9 @@ from metrics.stats import compare_to_benchmark, slope_index_of_inequality, value
 AMBER_TOLERANCE = 0.05  # within 5% (relative) of the target counts as amber, not red
 SPARKLINE_POINTS = 13
 MIN_SPC_POINTS = 12  # fewer points than this give limits too unreliable to show (NHSRplotthedots warns < 12)
+# The series columns scorecard_row reads (with the grouping keys).
+SCORECARD_INPUT = ("metric_id", "area_code", "period_start", "period_label", "value", "lower", "upper", "numerator",
+                   "denominator")
 IMPROVEMENT = {"higher_is_better": "increase", "lower_is_better": "decrease", "neutral": "neutral"}
 
 
@@ -35,15 +38,31 @@ class Area:
 
 
 def with_ci(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add value and 95% limits per row on each metric's own scale (percent or per 100,000)."""
+    """Add value and 95% limits per row on each metric's own scale (percent or per 100,000).
+
+    One vectorised pass per unit (there are two), not one per metric: the limits are elementwise.
+    """
     out = frame.copy()
-    for column in ("value", "lower", "upper"):
-        out[column] = np.nan
-    for metric_id, rows in out.groupby("metric_id").groups.items():
-        unit = catalogue().metric(metric_id).unit
-        v, lo, hi = value_ci(unit, out.loc[rows, "numerator"], out.loc[rows, "denominator"])
-        out.loc[rows, "value"], out.loc[rows, "lower"], out.loc[rows, "upper"] = v, lo, hi
+    ids = out["metric_id"]
+    units = ids.map({m: catalogue().metric(m).unit for m in ids.dropna().unique()})
+    columns = {column: np.full(len(out), np.nan) for column in ("value", "lower", "upper")}
+    for unit in units.dropna().unique():
+        rows = (units == unit).to_numpy()
+        triple = value_ci(unit, out["numerator"][rows], out["denominator"][rows])
+        for column, values in zip(columns, triple):
+            columns[column][rows] = values
+    for column, values in columns.items():
+        out[column] = values
     return out
+
+
+def _period_labels(frame: pd.DataFrame) -> list[str]:
+    """Each row's period label, worked out once per distinct (frequency, period start) and mapped back."""
+    ids = frame["metric_id"]
+    frequency = ids.map({m: catalogue().metric(m).frequency for m in ids.unique()})
+    codes, pairs = pd.MultiIndex.from_arrays([frequency, frame["period_start"]]).factorize()
+    labels = np.array([period_label(f, start) for f, start in pairs], dtype=object)
+    return labels[codes].tolist()
 
 
 def series(snapshot: date, metric_ids: list[str], areas: list[Area], end: date | None = None,
@@ -57,8 +76,7 @@ def series(snapshot: date, metric_ids: list[str], areas: list[Area], end: date |
     frame = pd.concat(frames, ignore_index=True)
     names = {a.code: a.name for a in areas}
     frame["area_name"] = frame["area_code"].map(names)
-    frame["period_label"] = [period_label(catalogue().metric(m).frequency, s)
-                             for m, s in zip(frame["metric_id"], frame["period_start"])]
+    frame["period_label"] = _period_labels(frame)
     return with_ci(frame)
 
 
@@ -99,13 +117,19 @@ def _direction(metric: Metric, change: float) -> str:
     return "improving" if better else "worsening"
 
 
+def _previous_position(metric: Metric, starts: np.ndarray, latest_start: pd.Timestamp) -> int | None:
+    """Where in a period-ordered history the point to compare with sits (see ``_previous``)."""
+    if metric.season_months:
+        matches = np.flatnonzero(starts == (latest_start - pd.DateOffset(years=1)).to_datetime64())
+    else:
+        matches = np.flatnonzero(starts < latest_start.to_datetime64())
+    return int(matches[-1]) if len(matches) else None
+
+
 def _previous(metric: Metric, history: pd.DataFrame, latest_start: pd.Timestamp) -> pd.Series | None:
     """The point to compare with: the previous period, or the same month last season for seasonal metrics."""
-    if metric.season_months:
-        match = history[history["period_start"] == latest_start - pd.DateOffset(years=1)]
-    else:
-        match = history[history["period_start"] < latest_start].tail(1)
-    return match.iloc[-1] if len(match) else None
+    position = _previous_position(metric, history["period_start"].to_numpy(), latest_start)
+    return history.iloc[position] if position is not None else None
 
 
 def spc_applies(metric: Metric, points: int) -> bool:
@@ -113,34 +137,46 @@ def spc_applies(metric: Metric, points: int) -> bool:
     return not metric.season_months and points >= MIN_SPC_POINTS
 
 
+def _xmr(metric: Metric, values: np.ndarray, target: float | None):
+    """The XmR result for period-ordered values, or None where SPC does not apply."""
+    if not spc_applies(metric, len(values)):
+        return None
+    return xmr(values, improvement=IMPROVEMENT[metric.polarity],
+               target=target if metric.polarity != "neutral" else None)
+
+
 def with_spc(metric: Metric, area_rows: pd.DataFrame, target: float | None):
     """The area's series with XmR columns added, and the XmR result (None where SPC does not apply)."""
     rows = area_rows.sort_values("period_start").reset_index(drop=True)
-    if not spc_applies(metric, len(rows)):
+    result = _xmr(metric, rows["value"].to_numpy(), target)
+    if result is None:
         return rows, None
-    result = xmr(rows["value"].to_numpy(), improvement=IMPROVEMENT[metric.polarity],
-                 target=target if metric.polarity != "neutral" else None)
     rows = rows.assign(mean=result.mean, lower_limit=result.lower_limit, upper_limit=result.upper_limit,
                        point_type=result.point_type)
     return rows, result
 
 
 def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFrame) -> dict:
-    """One scorecard line: latest value, CI, target, RAG, change, NWL comparison, sparkline."""
+    """One scorecard line: latest value, CI, target, RAG, change, NWL comparison, sparkline.
+
+    ``area_rows`` is the area's series in period order. History and NWL look-ups use numpy columns rather
+    than frame filters: the Overview builds one line per metric on every render.
+    """
     latest = area_rows.iloc[-1]
-    nwl_latest = nwl_rows[nwl_rows["period_start"] == latest["period_start"]]
-    nwl_value = float(nwl_latest["value"].iloc[0]) if len(nwl_latest) else np.nan
+    starts, values = area_rows["period_start"].to_numpy(), area_rows["value"].to_numpy()
+    nwl_latest = nwl_rows["value"].to_numpy()[nwl_rows["period_start"].to_numpy() == starts[-1]]
+    nwl_value = float(nwl_latest[0]) if len(nwl_latest) else np.nan
     vs_nwl = str(compare_to_benchmark(latest["lower"], latest["upper"], nwl_value, metric.polarity))
     target = target_value(metric, area_rows)
-    previous = _previous(metric, area_rows, latest["period_start"])
-    change = float(latest["value"] - previous["value"]) if previous is not None else np.nan
+    previous = _previous_position(metric, starts, latest["period_start"])
+    change = float(latest["value"] - values[previous]) if previous is not None else np.nan
     if season_in_progress(metric, latest["period_start"]) and previous is not None:
         # A cumulative season is not judged against its end-of-season target until the season ends.
-        verdict = str(compare_to_benchmark(latest["lower"], latest["upper"], previous["value"], metric.polarity))
+        verdict = str(compare_to_benchmark(latest["lower"], latest["upper"], values[previous], metric.polarity))
         colour, basis = rag(metric, float(latest["value"]), None, verdict)[0], "same point last season"
     else:
         colour, basis = rag(metric, float(latest["value"]), target, vs_nwl)
-    _, spc = with_spc(metric, area_rows, target)
+    spc = _xmr(metric, values, target)
     _, lower_998, upper_998 = value_ci(metric.unit, latest["numerator"], latest["denominator"], 0.998)
     return {
         "priority": metric.priority, "metric_id": metric.id, "metric": metric.short_title,
@@ -148,28 +184,35 @@ def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFram
         "value": latest["value"], "lower": latest["lower"], "upper": latest["upper"],
         "numerator": latest["numerator"], "denominator": latest["denominator"],
         "target": target, "rag": colour, "rag_basis": basis,
-        "previous_period": previous["period_label"] if previous is not None else None,
+        "previous_period": area_rows["period_label"].iat[previous] if previous is not None else None,
         "change": change, "direction": _direction(metric, change),
         "nwl_value": nwl_value, "vs_nwl": vs_nwl,
         "vs_nwl_998": str(compare_to_benchmark(lower_998, upper_998, nwl_value, metric.polarity)),
         "variation": spc.variation if spc else None, "assurance": spc.assurance if spc else None,
-        "sparkline": area_rows["value"].tail(SPARKLINE_POINTS).round(2).tolist(),
+        "sparkline": np.round(values[-SPARKLINE_POINTS:], 2).tolist(),
         "published_at": metric.lowest_level,
     }
 
 
 def scorecard(snapshot: date, area: Area, nwl: Area, month: str,
               metrics: list[Metric] | tuple[Metric, ...] | None = None) -> pd.DataFrame:
-    """Every catalogue metric (or the given ones) for one area at the latest period ending by ``month``."""
+    """Every catalogue metric (or the given ones) for one area at the latest period ending by ``month``.
+
+    Lines follow the order of ``metrics``; a metric with no data for the area is left out. The series is
+    put in period order and grouped once, rather than filtered per metric.
+    """
     metrics = metrics or catalogue().metrics
     frame = series(snapshot, [m.id for m in metrics], [area, nwl], end=month_end(month))
+    # Only the columns a line reads, in period order, split once (groupby keeps each group's row order).
+    frame = frame[list(SCORECARD_INPUT)].sort_values("period_start", kind="stable")
+    groups = dict(list(frame.groupby(["metric_id", "area_code"], sort=False)))
     rows = []
     for metric in metrics:
-        mine = frame[(frame["metric_id"] == metric.id) & (frame["area_code"] == area.code)]
-        if mine.empty:
+        mine = groups.get((metric.id, area.code))
+        if mine is None:
             continue
-        theirs = frame[(frame["metric_id"] == metric.id) & (frame["area_code"] == nwl.code)]
-        rows.append(scorecard_row(metric, mine.sort_values("period_start"), theirs))
+        theirs = groups.get((metric.id, nwl.code), frame.iloc[:0])
+        rows.append(scorecard_row(metric, mine, theirs))
     return pd.DataFrame(rows)
 
 

@@ -76,9 +76,15 @@ def practices_against_nwl(snapshot: date, metric: Metric, scope: Area, month: st
 
 
 def practice_profiles(snapshot: date, month: str) -> pd.DataFrame:
-    """List size, deprivation and share aged 65+ per practice: what 'similar' is measured on."""
+    """List size, deprivation and share aged 65+ per practice: what 'similar' is measured on.
+
+    Only the latest period is read per practice, found first from the ICS totals (at England scale every
+    practice's whole series is hundreds of thousands of rows)."""
     orgs = store.orgs(store_root(), snapshot, "practice")[["org_code", "org_name", "list_size", "imd_score"]]
-    age = store.aggregate(store_root(), snapshot, (AGE_PROFILE_METRIC,), "practice", end=month_end(month))
+    totals = store.aggregate(store_root(), snapshot, (AGE_PROFILE_METRIC,), "ics", end=month_end(month))
+    start = totals["period_start"].max().date() if len(totals) else None
+    age = store.aggregate(store_root(), snapshot, (AGE_PROFILE_METRIC,), "practice", start=start,
+                          end=month_end(month))
     latest = age[age["period_start"] == age["period_start"].max()].set_index("area_code")["denominator"]
     profiles = orgs.assign(registered_65_plus=orgs["org_code"].map(latest))
     profiles["share_65_plus"] = profiles["registered_65_plus"] / profiles["list_size"]

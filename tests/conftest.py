@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -53,4 +54,15 @@ def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         folder.mkdir()
         TINY_ORGS.to_parquet(folder / "orgs.parquet", index=False)
         _values(snap).to_parquet(folder / "metric_values.parquet", index=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_rollup_root(tiny_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny store with its area roll-ups, as every snapshot writer now leaves it."""
+    from metrics import store
+
+    root = tmp_path_factory.mktemp("tiny_rollup") / "data"
+    shutil.copytree(tiny_root, root)
+    assert set(store.build_missing_rollups(root)) == {f"snapshot_date={s}" for s in (SNAP_OLD, SNAP_NEW)}
     return root

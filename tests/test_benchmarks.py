@@ -1,20 +1,25 @@
-"""The benchmark's query set at a tiny scale: DuckDB and the pandas baseline give the same answers, the
-comparison notices when they do not, and the proposed roll-ups give today's answers. No timings are checked."""
+"""The benchmark's query set at a tiny scale: the store as shipped (area roll-ups), the store with its roll-ups
+switched off and the pandas baseline give the same answers; the comparison notices when they do not; roll-ups the
+data lacks are built before measuring; bench.json and its report carry both columns. No timings are checked."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
+import resource
+import shutil
+from datetime import date
 
 import pandas as pd
 import pytest
 
-from benchmarks import proposal
-from benchmarks.__main__ import compose
+from benchmarks import peak_rss_mb, rollups
+from benchmarks.__main__ import compose, markdown
 from benchmarks.baseline import PandasStore, patched_store
 from benchmarks.compare import differences
 from benchmarks.queries import PRIORITIES, query_set, scene
-from benchmarks.run_queries import clear_caches, record, replay, run
-from metrics import variation
+from benchmarks.run_queries import clear_caches, prepare_rollups, record, replay, run
+from benchmarks.run_queries import main as run_queries_main
+from metrics import store, variation
 from metrics.catalogue import catalogue
 from metrics.demo import generate_demo
 
@@ -41,17 +46,72 @@ def on_root(tiny_root, monkeypatch):
     clear_caches(cold=True)
 
 
-def test_every_query_gives_the_baseline_answer(on_root):
+def _answers(query, s) -> tuple[list, object]:
+    """The query's store calls replayed and its library call run, on whatever store is in place."""
+    clear_caches(cold=False)
+    calls = record(query, s)
+    assert calls, f"{query.name} asks the store nothing"
+    return replay(calls), query.run(s)
+
+
+def test_every_query_agrees_with_and_without_rollups_and_with_pandas(on_root):
+    snapshots = store.snapshots(on_root.root)
+    assert snapshots and all(store.has_rollup(on_root.root, snap) for snap in snapshots)  # roll-ups are exercised
     engine = PandasStore()
     for query in query_set():
-        calls = record(query, on_root)
-        assert calls, f"{query.name} asks the store nothing"
-        ours, section_ours = replay(calls), query.run(on_root)
+        shipped_calls, shipped_section = _answers(query, on_root)
+        with rollups(False):
+            assert not store.has_rollup(on_root.root, on_root.snapshot)
+            plain_calls, plain_section = _answers(query, on_root)
         with patched_store(engine):
             engine.reset()
-            theirs, section_theirs = replay(calls), query.run(on_root)
-        assert differences(ours, theirs, query.name) == []
-        assert differences(section_ours, section_theirs, query.name) == []
+            pandas_calls, pandas_section = replay(record(query, on_root)), query.run(on_root)
+        for label, calls, section in (("without roll-ups", plain_calls, plain_section),
+                                      ("pandas", pandas_calls, pandas_section)):
+            assert differences(shipped_calls, calls, f"{query.name} vs {label}") == []
+            assert differences(shipped_section, section, f"{query.name} vs {label}") == []
+    assert store.has_rollup(on_root.root, on_root.snapshot)  # the switch puts the shipped store back
+
+
+def test_the_switch_changes_where_area_figures_come_from(on_root, monkeypatch):
+    sql_run: list[str] = []
+    query_function = store._query
+
+    def spy(root, sql, params=None):
+        sql_run.append(sql)
+        return query_function(root, sql, params)
+
+    monkeypatch.setattr(store, "_query", spy)
+    overview = next(q for q in query_set() if q.name == "overview.scorecard")
+    _answers(overview, on_root)
+    assert any("FROM area_values" in sql for sql in sql_run)
+    sql_run.clear()
+    with rollups(False):
+        _answers(overview, on_root)
+        with rollups(True):  # nested: the shipped store again, as run_queries checks answers against it
+            assert store.has_rollup(on_root.root, on_root.snapshot)
+        assert not store.has_rollup(on_root.root, on_root.snapshot)
+    assert sql_run and not any("area_values" in sql for sql in sql_run)
+
+
+def test_missing_rollups_are_built_before_measuring(tiny_root, tmp_path):
+    root = tmp_path / "older"
+    shutil.copytree(tiny_root, root)
+    newest = sorted(root.glob("snapshot_date=*"))[-1]
+    (newest / store.ROLLUP_FILE).unlink()
+    out = tmp_path / "prepared.json"
+    assert run_queries_main(["--root", str(root), "--out", str(out), "--prepare", "nwl"]) == 0  # as __main__ runs it
+    prepared = json.loads(out.read_text())
+    assert prepared["generated"] is None  # the data was there: only the roll-up was missing
+    built = prepared["rollups_built"]["rows"]
+    assert list(built) == [newest.name] and built[newest.name] > 0
+    assert store.has_rollup(str(root), date.fromisoformat(newest.name.split("=")[1]))
+    assert prepare_rollups(str(root))["rows"] == {}  # nothing left to build
+
+
+def test_peak_rss_is_this_process_own():
+    inherited_or_own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert 10 < peak_rss_mb() <= inherited_or_own + 1
 
 
 def test_the_answers_compared_are_not_empty(on_root):
@@ -87,31 +147,33 @@ def test_differences_compares_values_not_representation():
     assert differences({"k": 1.0}, {"k": 2.0}) == ["answer['k']: 1.0 != 2.0"]
 
 
-def test_rollups_give_the_stores_answers(on_root):
-    built = proposal.build_missing(on_root.root)
-    assert len(built) == 3 and all(b["rows"] > 0 for b in built.values())
-    with proposal.patched_store():
-        for query in query_set():
-            clear_caches(cold=False)
-            calls = record(query, on_root)
-            ours, section_ours = replay(calls), query.run(on_root)
-            with proposal.original_store():
-                clear_caches(cold=False)
-                theirs, section_theirs = replay(calls), query.run(on_root)
-            assert differences(ours, theirs, query.name) == []
-            assert differences(section_ours, section_theirs, query.name) == []
+def _pages(overview_ms: float, rss_mb: float) -> dict:
+    return {"first_run_ms": 1.0, "peak_rss_mb": rss_mb,
+            "pages": {"overview": {"uncached": {"median_ms": overview_ms}, "cached": {"median_ms": 1.0}}}}
 
 
-def test_bench_json_has_the_fields_the_issue_asks_for(tiny_root, monkeypatch):
+def test_bench_json_has_both_engines_and_the_report_shows_them(tiny_root, monkeypatch):
     monkeypatch.setenv("ICP_DATA_ROOT", tiny_root)  # run() points the library at the root it times
-    part = {"size": "nwl", "generated": None,
-            "queries": run(tiny_root, repeats=1, baseline_repeats=1, only=["overview.scorecard", "phm.trend"])}
-    pages = {"first_run_ms": 1.0, "peak_rss_mb": 100.0,
-             "pages": {"overview": {"uncached": {"median_ms": 2.0}, "cached": {"median_ms": 1.0}}}}
-    result = compose([part | {"pages": pages}], started=0.0)
+    only = ["overview.scorecard", "phm.trend"]
+    part = {"size": "nwl", "generated": None, "rollups_built": {"rows": {}, "seconds": 0.0},
+            "queries": run(tiny_root, repeats=1, baseline_repeats=1, only=only),
+            "without_rollups_queries": run(tiny_root, repeats=1, baseline_repeats=1, only=only, with_rollups=False),
+            "pages": _pages(2.0, 100.0), "without_rollups_pages": _pages(1500.0, 120.0)}
+    result = compose([part], started=0.0)
     assert result["rows"] == part["queries"]["rows"] > 0
-    assert {"page_render_median_ms", "peak_rss_mb", "queries", "targets", "sizes"} <= set(result)
+    assert {"page_render_median_ms", "peak_rss_mb", "queries", "targets", "sizes", "without_rollups"} <= set(result)
     for row in result["queries"]:
-        assert {"name", "median_ms", "p95_ms", "baseline_median_ms", "speedup"} <= set(row)
+        assert {"name", "median_ms", "p95_ms", "baseline_median_ms", "speedup", "store_calls"} <= set(row)
         assert row["same_answer"], row["differences"]
-    assert [q["name"] for q in result["queries"]] == ["overview.scorecard", "phm.trend"]
+    assert [q["name"] for q in result["queries"]] == only
+    without = result["without_rollups"]
+    assert without["engine"] != result["engine"] and without["all_same_answer"]
+    for plain, shipped in zip(without["queries"], result["queries"]):
+        assert plain["baseline_median_ms"] == shipped["baseline_median_ms"]  # one pandas timing for both
+        assert plain["speedup"] == round(shipped["baseline_median_ms"] / plain["median_ms"], 1)
+    assert without["peak_rss_mb"] == 120.0 and without["page_render_median_ms"] == {"overview": 1500.0}
+    assert without["targets"]["page_render_under_1s"] == {"met": False, "missed_by": ["overview"]}
+    assert result["sizes"][0]["without_rollups"]["peak_rss_mb"] == 120.0
+    report = markdown(result)
+    assert "with roll-ups (shipped)" in report and "without roll-ups" in report
+    assert "| every page render median < 1 s | met (slowest: overview 2.0) | **not met**: 1 of 1 miss" in report

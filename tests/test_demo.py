@@ -13,8 +13,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from metrics import store
 from metrics.catalogue import catalogue
-from metrics.demo import DEMO_SNAPSHOTS, demo_exists, generate_demo
+from metrics.demo import DEMO_SNAPSHOTS, generate_demo
 from metrics.hierarchy import build_orgs
 
 HARROW = "E09000015"
@@ -67,7 +68,8 @@ def test_layout_is_hive_partitioned_snapshots_and_leaves_other_files_alone(demo,
     folders = sorted(p.name for p in root.iterdir() if p.name.startswith("snapshot_date="))
     assert folders == [f"snapshot_date={s.isoformat()}" for s in DEMO_SNAPSHOTS]
     for folder in folders:
-        assert sorted(p.name for p in (root / folder).iterdir()) == ["metric_values.parquet", "orgs.parquet"]
+        files = sorted(p.name for p in (root / folder).iterdir())
+        assert files == ["area_values.parquet", "metric_values.parquet", "orgs.parquet"]
     assert sorted(p.name for p in root.iterdir()) == sorted([*folders, "reference"])  # no staging left behind
     assert (root / "reference" / "keep.txt").read_text() == "not the generator's"
     dates = [r[0] for r in con.execute("select distinct snapshot_date from mv order by 1").fetchall()]
@@ -322,14 +324,6 @@ def test_regenerating_replaces_snapshots_and_never_exposes_staged_files(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"snapshot_date={s}" for s in DEMO_SNAPSHOTS]
 
 
-def test_demo_exists_needs_both_files_in_every_snapshot(demo, tmp_path: Path) -> None:
-    assert demo_exists(demo[0])
-    assert not demo_exists(tmp_path)
-    for snapshot in DEMO_SNAPSHOTS:
-        folder = tmp_path / f"snapshot_date={snapshot}"
-        folder.mkdir()
-        (folder / "orgs.parquet").write_bytes(b"")
-    assert not demo_exists(tmp_path)
-    for snapshot in DEMO_SNAPSHOTS:
-        (tmp_path / f"snapshot_date={snapshot}" / "metric_values.parquet").write_bytes(b"")
-    assert demo_exists(tmp_path)
+def test_every_demo_snapshot_has_a_matching_area_rollup(demo) -> None:
+    root = str(demo[0])
+    assert all(store.has_rollup(root, snapshot) for snapshot in DEMO_SNAPSHOTS)

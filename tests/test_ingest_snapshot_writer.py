@@ -10,11 +10,13 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from unittest.mock import patch
 
 import duckdb
 import pandas as pd
 import pytest
 
+from metrics import store
 from metrics.ingest.load import commit
 from metrics.ingest.snapshot_writer import PAUSE_ENV, STAGE_IN_ROOT_ENV, SnapshotError, base_orgs, snapshots
 from tests.ingest_fixtures import BASE_SNAPSHOT, FIXTURES, NEW_SNAPSHOT, load, make_root, source
@@ -50,6 +52,19 @@ def test_new_snapshot_is_base_plus_loaded_rows(tmp_path):
     assert manifest["files"][0]["sha256"] == hashlib.sha256((FIXTURES / TIDY).read_bytes()).hexdigest()
 
 
+def test_new_snapshot_comes_with_its_area_rollup(tmp_path):
+    root = make_root(tmp_path)
+    result, _ = commit(load(root, "tidy", source(TIDY)), root)
+    assert store.has_rollup(str(root), result.snapshot)  # written from the staged files, matching them
+    smoking = store.aggregate(str(root), result.snapshot, ("smoking_prevalence",), "borough", start=date(2022, 4, 1),
+                              end=date(2023, 3, 31))
+    with patch.object(store, "has_rollup", return_value=False):
+        from_values = store.aggregate.__wrapped__(str(root), result.snapshot, ("smoking_prevalence",), "borough",
+                                                  start=date(2022, 4, 1), end=date(2023, 3, 31))
+    assert not smoking.empty
+    pd.testing.assert_frame_equal(smoking, from_values, check_exact=True)
+
+
 def test_next_snapshot_starts_from_the_ingested_dated_hierarchy(tmp_path):
     root = make_root(tmp_path)
     commit(load(root, "tidy", source(TIDY)), root)
@@ -72,7 +87,8 @@ def test_in_root_staging_when_the_root_is_a_mount_point(tmp_path, monkeypatch):
     monkeypatch.setenv(STAGE_IN_ROOT_ENV, "1")
     root = make_root(tmp_path)
     result, _ = commit(load(root, "tidy", source(TIDY)), root)
-    assert sorted(p.name for p in result.path.iterdir()) == ["manifest.json", "metric_values.parquet", "orgs.parquet"]
+    assert sorted(p.name for p in result.path.iterdir()) == ["area_values.parquet", "manifest.json", "metric_values.parquet",
+                                                                "orgs.parquet"]
     assert not [p for p in root.rglob("*") if ".ingest-" in str(p)]  # staging removed
 
 

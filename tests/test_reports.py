@@ -9,6 +9,7 @@ import pytest
 from metrics import reports
 from metrics.catalogue import catalogue
 from metrics.reports import Area
+from metrics.stats import value_ci
 from tests.conftest import SNAP_NEW
 
 B1 = Area("B1", "Borough One", "borough")
@@ -95,3 +96,66 @@ def test_with_ci_puts_value_inside_limits():
     out = reports.with_ci(frame)
     assert out.value.tolist() == pytest.approx([75.0, 1200.0])
     assert np.all(out.lower < out.value) and np.all(out.value < out.upper)
+
+
+def test_scorecard_lines_follow_the_metrics_given_and_skip_metrics_without_data():
+    discharged = catalogue().metric("discharged_usual_residence")
+    smoking = catalogue().metric("smoking_prevalence")  # not in the tiny store at all
+    card = reports.scorecard(SNAP_NEW, B1, ICS, "2026-09", [discharged, smoking, FLU])
+    assert list(card.metric_id) == ["discharged_usual_residence", "flu_uptake_65_plus"]
+    card = reports.scorecard(SNAP_NEW, B1, ICS, "2026-09", [FLU, discharged])
+    assert list(card.metric_id) == ["flu_uptake_65_plus", "discharged_usual_residence"]
+    # Discharge is published per borough only: a PCN has no line for it.
+    pcn_card = reports.scorecard(SNAP_NEW, Area("N1", "PCN One", "pcn"), ICS, "2026-09")
+    assert list(pcn_card.metric_id) == ["flu_uptake_65_plus"]
+    assert pcn_card.numerator.iloc[0] == 91 + 21 and pcn_card.nwl_value.iloc[0] == pytest.approx(100 * 214 / 450)
+
+
+def _as_records(card: pd.DataFrame) -> pd.DataFrame:
+    """A card with missing values as None whatever the column's dtype (a one-line card's all-missing column
+    is object, the same column among other lines is float or str)."""
+    return card.astype(object).where(card.notna(), None)
+
+
+def test_scorecard_line_is_the_same_alone_or_among_all_metrics():
+    """Each line is built from its own metric's and area's rows only."""
+    card = reports.scorecard(SNAP_NEW, B1, ICS, "2026-09")
+    for metric_id in card.metric_id:
+        alone = reports.scorecard(SNAP_NEW, B1, ICS, "2026-09", [catalogue().metric(metric_id)])
+        pd.testing.assert_frame_equal(_as_records(alone),
+                                      _as_records(card[card.metric_id == metric_id].reset_index(drop=True)))
+    discharged = card.set_index("metric_id").loc["discharged_usual_residence"]
+    assert discharged.previous_period == "Aug 2026" and discharged.change == 0  # 800/1000 both months
+    flu = card.set_index("metric_id").loc["flu_uptake_65_plus"]
+    assert flu.sparkline == [round(100 * 143 / 400, 2), round(100 * 173 / 400, 2)]  # Aug, Sep
+    assert pd.isna(flu.previous_period)  # seasonal: compared with Sep 2025, which the tiny store lacks
+
+
+def test_previous_non_seasonal_is_the_latest_earlier_period():
+    metric = catalogue().metric("discharged_usual_residence")
+    history = pd.DataFrame({"period_start": pd.to_datetime(["2026-06-01", "2026-07-01", "2026-09-01"]),
+                            "value": [1.0, 2.0, 3.0], "period_label": ["Jun 2026", "Jul 2026", "Sep 2026"]})
+    assert reports._previous(metric, history, pd.Timestamp("2026-09-01"))["period_label"] == "Jul 2026"
+    assert reports._previous(metric, history, pd.Timestamp("2026-06-01")) is None
+    assert reports._previous(FLU, history, pd.Timestamp("2026-09-01")) is None  # no Sep 2025
+
+
+def test_period_labels_follow_each_metric_frequency():
+    start = pd.Timestamp("2026-09-01")
+    frame = pd.DataFrame({"metric_id": ["flu_uptake_65_plus", "smoking_prevalence", "breast_screening_coverage",
+                                        "flu_uptake_65_plus", "smoking_prevalence"],
+                          "period_start": [start, start, start, pd.Timestamp("2026-01-01"), start]})
+    assert reports._period_labels(frame) == ["Sep 2026", "2026/27", "Q2 2026/27", "Jan 2026", "2026/27"]
+
+
+def test_with_ci_matches_row_by_row_limits_in_any_row_order():
+    ids = ["flu_uptake_65_plus", "emergency_admissions_65_plus", "flu_uptake_65_plus", "discharged_usual_residence",
+           "emergency_admissions_65_plus"]
+    frame = pd.DataFrame({"metric_id": ids, "numerator": [30.0, 12.0, 0.0, 5.0, 3.0],
+                          "denominator": [40.0, 1000.0, 10.0, 0.0, 500.0]}, index=[10, 3, 7, 1, 5])
+    out = reports.with_ci(frame)
+    assert list(out.index) == [10, 3, 7, 1, 5] and list(out.metric_id) == ids
+    for (_, row), metric_id in zip(out.iterrows(), ids):
+        expected = value_ci(catalogue().metric(metric_id).unit, row.numerator, row.denominator)
+        assert [row.value, row.lower, row.upper] == pytest.approx([float(v) for v in expected], nan_ok=True)
+    assert np.isnan(out.value.iloc[3])  # a zero denominator gives no value

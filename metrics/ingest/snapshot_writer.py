@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from metrics.hierarchy import ORG_COLUMNS, build_orgs
+from metrics.store import ROLLUP_FILE, write_rollup
 
 METRIC_VALUES, ORGS, LIST_SIZES = "metric_values.parquet", "orgs.parquet", "list_sizes.parquet"
 MANIFEST = "manifest.json"
@@ -251,6 +252,7 @@ def write_snapshot(root: Path, snapshot: date, metric_rows: pd.DataFrame | None,
         orgs_path = staged / f"{ORGS}{suffix}"
         pq.write_table(pa.Table.from_pandas(orgs[ORG_COLUMNS], preserve_index=False), orgs_path, compression="zstd")
         _pause("orgs")
+        write_rollup(staged / f"{METRIC_VALUES}{suffix}", orgs_path, staged / f"{ROLLUP_FILE}{suffix}")
         base_lists = base[1] / LIST_SIZES if base else None
         if list_sizes is not None or (base_lists is not None and base_lists.exists()):
             lists = list_table(list_sizes if list_sizes is not None else pd.DataFrame(columns=LIST_SCHEMA.names))
