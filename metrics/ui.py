@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -64,8 +65,11 @@ def warn_unreadable() -> None:
         st.error(f"No readable data under `{store_root()}` ({error}). Restore the damaged files or load the data again.")
     if skipped:
         names = "\n".join(f"- `{path}`: {reason}" for path, reason in skipped)
+        rollups = any(Path(path).name == store.ROLLUP_FILE for path, _ in skipped)
+        hint = ("\n\nArea roll-ups are derived from the values (area figures are summed from practice rows "
+                "meanwhile, more slowly): `python -m metrics rollups` rebuilds them.") if rollups else ""
         st.warning(f"These files in the data root could not be read and are left out; everything else is "
-                   f"shown:\n{names}", icon=":material/warning:")
+                   f"shown:\n{names}{hint}", icon=":material/warning:")
     if not usable:
         st.stop()
 

@@ -3,6 +3,7 @@ data page renders; a corrupt file in the data root is named and the rest served.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,15 @@ def test_a_corrupt_file_does_not_take_the_dashboard_down(ingested_root, monkeypa
     assert not at.exception, [e.value for e in at.exception]
     assert any(str(broken) in w.value for w in at.warning)
     assert str(at.session_state["view"].snapshot) == "2026-10-05"  # the newest readable snapshot is served
+
+
+def test_a_corrupt_rollup_is_named_with_its_remedy_and_the_snapshot_still_served(ingested_root, monkeypatch, tmp_path):
+    root = tmp_path / "data"
+    shutil.copytree(ingested_root, root)
+    broken = root / f"snapshot_date={INGESTED}" / "area_values.parquet"
+    broken.write_bytes(b"not parquet")
+    at = run(root, monkeypatch, borough="Brent", period="2024-03", metric="smoking_prevalence")
+    assert not at.exception, [e.value for e in at.exception]
+    warning = next(w.value for w in at.warning if str(broken) in w.value)
+    assert "python -m metrics rollups" in warning
+    assert str(at.session_state["view"].snapshot) == INGESTED  # served, its area sums made from practice rows
