@@ -547,9 +547,12 @@ def period_span(start: str, end: str) -> str:
 
 
 def _studio_trend(metric: Metric, area: Area, start: str, end: str, snapshot: date):
+    """The area's and NWL's series of one metric. Asked for every metric, as the Overview scorecard and the pack
+    ask, so that a pack's trend slides and each further Chart studio metric reuse that one cached query."""
     areas = [area, nwl_area(snapshot)]
-    frame = reports.series(snapshot, [metric.id], areas, end=month_end(end))
-    frame = frame[frame["period_start"] >= pd.Timestamp(f"{start}-01")].reset_index(drop=True)
+    frame = reports.series(snapshot, [m.id for m in catalogue().metrics], areas, end=month_end(end))
+    keep = (frame["metric_id"] == metric.id) & (frame["period_start"] >= pd.Timestamp(f"{start}-01"))
+    frame = frame[keep].reset_index(drop=True)
     if frame.empty:
         return frame, None, ""
     mine = frame[frame["area_code"] == area.code].sort_values("period_start")
