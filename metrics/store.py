@@ -151,6 +151,12 @@ def _create_views(con: duckdb.DuckDBPyConnection, root: str, files: dict[str, li
             raise NoDataError(f"no readable {table} files under {root}")
     con.execute(f"CREATE OR REPLACE VIEW metric_values AS {_source(con, 'metric_values', readable['metric_values'])}")
     con.execute(f"CREATE OR REPLACE TABLE orgs AS {_source(con, 'orgs', readable['orgs'])}")
+    # What the filters and name look-ups list: each organisation once per snapshot, as it is now (a dated
+    # hierarchy has one row per membership), made once here rather than on every sidebar query.
+    con.execute("""CREATE OR REPLACE TABLE current_orgs AS SELECT * FROM orgs
+                   QUALIFY row_number() OVER (PARTITION BY snapshot_date, org_code
+                                              ORDER BY valid_from DESC NULLS LAST) = 1
+                   ORDER BY snapshot_date, org_name""")
     rollups = readable["area_values"]
     if rollups:
         con.execute(f"CREATE OR REPLACE VIEW area_values AS {_source(con, 'area_values', rollups)}")
@@ -246,10 +252,8 @@ def orgs(root: str, snapshot: date, org_type: str | None = None, parent_code: st
     return _query(root, """
         SELECT org_code, org_name, org_type, parent_code, borough_code, pcn_code, place_code, list_size,
                imd_score, imd_decile
-        FROM orgs
+        FROM current_orgs
         WHERE snapshot_date = ? AND (? IS NULL OR org_type = ?) AND (? IS NULL OR parent_code = ?)
-        -- a dated hierarchy has one row per membership: list each organisation once, as it is now
-        QUALIFY row_number() OVER (PARTITION BY org_code ORDER BY valid_from DESC NULLS LAST) = 1
         ORDER BY org_name""", [snapshot, org_type, org_type, parent_code, parent_code])
 
 
