@@ -117,19 +117,14 @@ def _direction(metric: Metric, change: float) -> str:
     return "improving" if better else "worsening"
 
 
-def _previous_position(metric: Metric, starts: np.ndarray, latest_start: pd.Timestamp) -> int | None:
-    """Where in a period-ordered history the point to compare with sits (see ``_previous``)."""
+def _previous(metric: Metric, starts: np.ndarray, latest_start: pd.Timestamp) -> int | None:
+    """Where in a period-ordered history the point to compare with sits: the previous period, or the same
+    month last season for seasonal metrics (None when there is none)."""
     if metric.season_months:
         matches = np.flatnonzero(starts == (latest_start - pd.DateOffset(years=1)).to_datetime64())
     else:
         matches = np.flatnonzero(starts < latest_start.to_datetime64())
     return int(matches[-1]) if len(matches) else None
-
-
-def _previous(metric: Metric, history: pd.DataFrame, latest_start: pd.Timestamp) -> pd.Series | None:
-    """The point to compare with: the previous period, or the same month last season for seasonal metrics."""
-    position = _previous_position(metric, history["period_start"].to_numpy(), latest_start)
-    return history.iloc[position] if position is not None else None
 
 
 def spc_applies(metric: Metric, points: int) -> bool:
@@ -168,7 +163,7 @@ def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFram
     nwl_value = float(nwl_latest[0]) if len(nwl_latest) else np.nan
     vs_nwl = str(compare_to_benchmark(latest["lower"], latest["upper"], nwl_value, metric.polarity))
     target = target_value(metric, area_rows)
-    previous = _previous_position(metric, starts, latest["period_start"])
+    previous = _previous(metric, starts, latest["period_start"])
     change = float(latest["value"] - values[previous]) if previous is not None else np.nan
     if season_in_progress(metric, latest["period_start"]) and previous is not None:
         # A cumulative season is not judged against its end-of-season target until the season ends.

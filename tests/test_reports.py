@@ -83,11 +83,16 @@ def test_breakdown_for_latest_period_with_data():
     assert frame.value.tolist() == pytest.approx([100.0, 75.0])
 
 
+def previous_label(metric, history: pd.DataFrame, latest_start: str) -> str | None:
+    """The label of the period a change is measured from (None when there is none)."""
+    position = reports._previous(metric, history["period_start"].to_numpy(), pd.Timestamp(latest_start))
+    return None if position is None else history["period_label"].iloc[position]
+
+
 def test_seasonal_change_compares_with_same_month_last_season():
     history = pd.DataFrame({"period_start": pd.to_datetime(["2025-09-01", "2026-08-01", "2026-09-01"]),
                             "value": [40.0, 70.0, 45.0], "period_label": ["Sep 2025", "Aug 2026", "Sep 2026"]})
-    previous = reports._previous(FLU, history, pd.Timestamp("2026-09-01"))
-    assert previous["period_label"] == "Sep 2025"
+    assert previous_label(FLU, history, "2026-09-01") == "Sep 2025"
 
 
 def test_with_ci_puts_value_inside_limits():
@@ -135,9 +140,9 @@ def test_previous_non_seasonal_is_the_latest_earlier_period():
     metric = catalogue().metric("discharged_usual_residence")
     history = pd.DataFrame({"period_start": pd.to_datetime(["2026-06-01", "2026-07-01", "2026-09-01"]),
                             "value": [1.0, 2.0, 3.0], "period_label": ["Jun 2026", "Jul 2026", "Sep 2026"]})
-    assert reports._previous(metric, history, pd.Timestamp("2026-09-01"))["period_label"] == "Jul 2026"
-    assert reports._previous(metric, history, pd.Timestamp("2026-06-01")) is None
-    assert reports._previous(FLU, history, pd.Timestamp("2026-09-01")) is None  # no Sep 2025
+    assert previous_label(metric, history, "2026-09-01") == "Jul 2026"
+    assert previous_label(metric, history, "2026-06-01") is None
+    assert previous_label(FLU, history, "2026-09-01") is None  # no Sep 2025
 
 
 def test_period_labels_follow_each_metric_frequency():
