@@ -3,16 +3,24 @@
 * Confidence intervals, funnel limits and the slope index of inequality follow OHID Fingertips as coded in
   PHEindicatormethods (``phe_proportion``, ``phe_rate``, ``phe_funnels`` / ``calculate_funnel_limits``,
   ``phe_funnel_significance``, ``phe_sii``).
+* Directly standardised rates (Dobson limits, with the Fingertips adjustment for non-independent events) and
+  indirectly standardised ratios and rates follow PHEindicatormethods (``calculate_dsr``,
+  ``calculate_ISRatio``, ``calculate_ISRate``).
+* Overdispersion (phi, tau2) and overdispersion-adjusted funnel limits follow NHS-R FunnelPlotR
+  (Spiegelhalter 2005; the SHMI log / truncation method for ratios, arcsine / Winsorisation for proportions).
 * XmR charts follow NHS England's Making Data Count as coded in NHSRplotthedots (``ptd_spc``).
 
 Written from the published methods in numpy/scipy (not a wrapper round the GPL packages) so the project
-can stay permissively licensed; tests/test_stats.py checks every function against the packages' own
-published test values.
+can stay permissively licensed; tests/test_stats.py, tests/test_stats_standardised.py and
+tests/test_stats_overdispersion.py check every function against the packages' own published test values.
 """
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -27,6 +35,8 @@ XMR_NEAR_LIMIT = 2 * (XMR_LIMIT / 3)  # two-thirds of the way to a limit (2 sigm
 MR_SCREEN = 3.267                     # moving ranges at or above 3.267 x their mean are screened out once
 RUN_LENGTH = 7                        # points in a trend or a shift
 SHORT_GROUP = 13                      # fewer points than this: limits are only trial limits
+
+ESP2013_CSV = Path(__file__).resolve().parent.parent / "data/reference/european_standard_population_2013.csv"
 
 
 # --- confidence levels ------------------------------------------------------------------------------------
@@ -135,9 +145,183 @@ def compare_to_benchmark(lower: ArrayLike, upper: ArrayLike, benchmark: ArrayLik
                      "similar")
 
 
+# --- standardised rates and ratios ------------------------------------------------------------------------
+
+def european_standard_population_2013() -> np.ndarray:
+    """The 2013 European Standard Population: 19 bands 0-4, 5-9, ..., 85-89 and 90+, 100,000 people in all.
+
+    Read from ``data/reference/european_standard_population_2013.csv``: Eurostat's 2013 revision, the figures
+    PHEindicatormethods ships as ``esp2013``.
+
+    >>> esp = european_standard_population_2013()
+    >>> len(esp), float(esp.sum()), float(esp[0]), float(esp[-1])
+    (19, 100000.0, 5000.0, 1000.0)
+    """
+    with ESP2013_CSV.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
+    return np.array([float(row["standard_population"]) for row in rows])
+
+
+def _numeric(name: str, values: ArrayLike, ndim: int = 1, length: int | None = None) -> np.ndarray:
+    """``values`` as a float array of ``ndim`` dimensions (and ``length`` rows), or a ValueError naming it."""
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numeric") from None
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension{'s' if ndim > 1 else ''}, got shape {array.shape}")
+    if length is not None and len(array) != length:
+        raise ValueError(f"{name} must have one row per band ({length}), got {len(array)}")
+    return array
+
+
+def _positive_multiplier(multiplier: float) -> float:
+    if not multiplier > 0:
+        raise ValueError(f"multiplier must be greater than zero, got {multiplier!r}")
+    return float(multiplier)
+
+
+def directly_standardised_rate(counts: ArrayLike, populations: ArrayLike, standard_populations: ArrayLike,
+                               confidence: float = 0.95, multiplier: float = 100_000,
+                               event_frequencies: ArrayLike | None = None) -> tuple[float, float, float]:
+    """Directly standardised rate with Dobson limits, as PHEindicatormethods' ``calculate_dsr``.
+
+    DSR = sum(w x / n) / sum(w) over the bands (x events, n population, w standard population). Dobson's
+    method moves Byar's limits for the total count O onto the DSR's scale: DSR + sqrt(V / O) (O_limit - O),
+    V = sum(w^2 x / n^2) / sum(w)^2. Missing counts count as zero; with fewer than 10 events in all the value
+    and limits are NaN (``calculate_dsr`` suppresses them). Populations must be positive, standard
+    populations zero or more; ``confidence`` is 0.9-1 or 90-100 (e.g. 0.95, 0.998), as in the package.
+
+    Non-independent events (``independent_events = FALSE`` with an ``eventfreq`` column): ``counts`` is a
+    bands x frequencies table of the people in each band who had each of ``event_frequencies`` events. The
+    rate counts f x people events; V becomes the sum over frequencies of f^2 times V of those people, so the
+    rate is unchanged and the limits widen.
+
+    PHEindicatormethods' test area "testdata_big" (testresults_DSR, per 100,000, 95%):
+
+    >>> counts = [127, 25, 18, 21, 12, 27, 48, 27, 29, 32, 32, 34, 45, 65, 38, 68, 74, 82, 91]
+    >>> people = [636, 558, 609, 543, 384, 594, 669, 843, 660, 576, 606, 522, 426, 273, 300, 288, 153, 123, 207]
+    >>> [round(v, 6) for v in directly_standardised_rate(counts, people, european_standard_population_2013())]
+    [10430.247991, 9717.709068, 11178.940915]
+    """
+    level, multiplier = _confidence(confidence), _positive_multiplier(multiplier)
+    n = _numeric("populations", populations)
+    w = _numeric("standard_populations", standard_populations, length=len(n))
+    if event_frequencies is None:
+        x = _numeric("counts", counts, length=len(n))
+        freq = np.ones(1)
+        people = x[:, None]
+    else:
+        people = _numeric("counts", counts, ndim=2, length=len(n))
+        freq = _numeric("event_frequencies", event_frequencies)
+        if people.shape[1] != len(freq):
+            raise ValueError(f"counts must have one column per entry of event_frequencies ({len(freq)}), "
+                             f"got {people.shape[1]}")
+        if not np.all(np.isfinite(freq) & (freq > 0)):
+            raise ValueError("event_frequencies must be positive numbers of events")
+    if np.any(people < 0):
+        raise ValueError("counts must be zero or more")
+    if not np.all(n > 0):
+        raise ValueError("populations must all be greater than zero (and not missing)")
+    if not np.all(w >= 0):
+        raise ValueError("standard_populations must all be zero or more (and not missing)")
+    if not w.sum() > 0:
+        raise ValueError("standard_populations must not all be zero")
+    people = np.nan_to_num(people)
+    events = people @ freq
+    total = float(events.sum())
+    if total < 10:
+        return (np.nan, np.nan, np.nan)
+    value = float(np.sum(events * w / n) / w.sum())
+    variance = float(np.sum(people * ((w / n) ** 2)[:, None] * freq**2) / w.sum() ** 2)
+    lower, upper = (float(limit) for limit in _poisson_count_limits(np.asarray(total), level))
+    scale = float(np.sqrt(variance / total))
+    return (value * multiplier, (value + scale * (lower - total)) * multiplier,
+            (value + scale * (upper - total)) * multiplier)
+
+
+def _observed_expected(counts: ArrayLike, populations: ArrayLike, reference_counts: ArrayLike,
+                       reference_populations: ArrayLike) -> tuple[float, float, float]:
+    """Observed events, events expected at the reference rates and the crude reference rate.
+
+    As ``calculate_ISRatio`` / ``calculate_ISRate``: missing counts, populations and reference counts count as
+    zero; ``counts`` may be per band or the area's observed total (a missing total gives NaN).
+    """
+    n = _numeric("populations", populations)
+    ref_x = _numeric("reference_counts", reference_counts, length=len(n))
+    ref_n = _numeric("reference_populations", reference_populations, length=len(n))
+    x = np.asarray(counts, dtype=float) if np.ndim(counts) == 0 else _numeric("counts", counts, length=len(n))
+    for name, values in (("counts", x), ("populations", n), ("reference_counts", ref_x)):
+        if np.any(values < 0):
+            raise ValueError(f"{name} must be zero or more")
+    if not np.all(ref_n > 0):
+        raise ValueError("reference_populations must all be greater than zero (and not missing)")
+    observed = float(x) if x.ndim == 0 else float(np.nansum(x))
+    expected = float(np.sum(np.nan_to_num(ref_x) / ref_n * np.nan_to_num(n)))
+    return observed, expected, float(np.nansum(ref_x) / np.sum(ref_n))
+
+
+def _standardised_triple(observed: float, expected: float, confidence: float,
+                         scale: float) -> tuple[float, float, float]:
+    """O / E x scale with exact Poisson limits on O below 10 events and Byar's from 10."""
+    if np.isnan(observed) or not expected > 0:
+        return (np.nan, np.nan, np.nan)
+    lower, upper = _poisson_count_limits(np.asarray(observed), confidence)
+    return observed / expected * scale, float(lower) / expected * scale, float(upper) / expected * scale
+
+
+def indirectly_standardised_ratio(counts: ArrayLike, populations: ArrayLike, reference_counts: ArrayLike,
+                                  reference_populations: ArrayLike, confidence: float = 0.95,
+                                  multiplier: float = 100) -> tuple[float, float, float]:
+    """Indirectly standardised ratio O / E x multiplier, as PHEindicatormethods' ``calculate_ISRatio``.
+
+    E = sum(n x_ref / n_ref) over the bands; limits are exact Poisson limits on O below 10 events and Byar's
+    from 10, divided by E. ``counts`` may be per band or the area's observed total (``observed_totals``).
+    NaN when E is 0 or the observed total is missing.
+
+    PHEindicatormethods' test area "testdata_big" against its reference data (testresults_ISR, x 100):
+
+    >>> people = [636, 558, 609, 543, 384, 594, 669, 843, 660, 576, 606, 522, 426, 273, 300, 288, 153, 123, 207]
+    >>> ref_x = [10303, 2824, 0, 3615, 3641, 3490, 3789, 3213, 3031, 2771, 3089, 3490, 3595, 4745, 5514, 7125,
+    ...          5694, 6210, 5757]
+    >>> ref_n = [50520, 57173, 60213, 54659, 44345, 50128, 62163, 67423, 62899, 55463, 60479, 49974, 44140,
+    ...          40888, 37239, 30819, 18136, 15325, 13918]
+    >>> [round(v, 6) for v in indirectly_standardised_ratio(895, people, ref_x, ref_n)]
+    [107.072329, 100.171477, 114.323329]
+    """
+    level, multiplier = _confidence(confidence), _positive_multiplier(multiplier)
+    observed, expected, _ = _observed_expected(counts, populations, reference_counts, reference_populations)
+    return _standardised_triple(observed, expected, level, multiplier)
+
+
+def indirectly_standardised_rate(counts: ArrayLike, populations: ArrayLike, reference_counts: ArrayLike,
+                                 reference_populations: ArrayLike, confidence: float = 0.95,
+                                 multiplier: float = 100_000) -> tuple[float, float, float]:
+    """Indirectly standardised rate, as PHEindicatormethods' ``calculate_ISRate``.
+
+    The ratio O / E (see :func:`indirectly_standardised_ratio`) times the crude reference rate
+    sum(x_ref) / sum(n_ref) per ``multiplier``, with the ratio's exact (under 10 events) or Byar's limits.
+
+    PHEindicatormethods' test area "testdata_tiny" (9 events, so exact limits; testresults_ISR, per 100,000):
+
+    >>> people = [636, 558, 609, 543, 384, 594, 669, 843, 660, 576, 606, 522, 426, 273, 300, 288, 153, 123, 207]
+    >>> ref_x = [10303, 2824, 0, 3615, 3641, 3490, 3789, 3213, 3031, 2771, 3089, 3490, 3595, 4745, 5514, 7125,
+    ...          5694, 6210, 5757]
+    >>> ref_n = [50520, 57173, 60213, 54659, 44345, 50128, 62163, 67423, 62899, 55463, 60479, 49974, 44140,
+    ...          40888, 37239, 30819, 18136, 15325, 13918]
+    >>> [round(v, 6) for v in indirectly_standardised_rate(9, people, ref_x, ref_n)]
+    [100.670658, 46.033035, 191.104267]
+    """
+    level, multiplier = _confidence(confidence), _positive_multiplier(multiplier)
+    observed, expected, reference_rate = _observed_expected(counts, populations, reference_counts,
+                                                            reference_populations)
+    return _standardised_triple(observed, expected, level, reference_rate * multiplier)
+
+
 # --- funnel plots ------------------------------------------------------------------------------------------
 
 _FUNNEL_LEVELS = (("95", 0.975), ("998", 0.999))
+FUNNELPLOTR_Z = {0.975: 1.959964, 0.999: 3.090232}   # FunnelPlotR's normal quantiles, rounded as it codes them
 
 
 def _proportion_funnel(p: float, population: np.ndarray, average: float, side: str) -> np.ndarray:
@@ -180,32 +364,103 @@ def _rate_funnel(p: float, population: np.ndarray, rate: float, side: str) -> np
     return out
 
 
-def funnel_limits(denominator: ArrayLike, average: float, statistic: str = "proportion",
-                  multiplier: float = 1.0) -> dict[str, np.ndarray]:
-    """95% and 99.8% funnel limits around ``average`` at each denominator, as PHEindicatormethods.
+def _ratio_funnel(p: float, expected: np.ndarray, side: str) -> np.ndarray:
+    """FunnelPlotR's Poisson limits for a standardised ratio (target 1) at expected count E.
 
-    ``average`` is a proportion on the 0-1 scale (``statistic="proportion"``) or a rate per ``multiplier``
-    (``statistic="rate"``); limits come back on the multiplier scale. Proportion limits use the Wilson-type
-    ``sigma_adjustment`` and are capped at 0 and at 100% of the multiplier scale; rate limits use exact
-    Poisson limits (``poisson_funnel``) at every count. NaN where the denominator is missing or not positive.
+    The exact Poisson limits of a count of E, continuous in E (chi-square form), divided by E.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if side == "low":
+            return special.gammaincinv(expected, 1 - p) / expected
+        return special.gammaincinv(expected + 1, p) / expected
+
+
+def _log_funnel(p: float, expected: np.ndarray, tau2: float, side: str) -> np.ndarray:
+    """FunnelPlotR's SHMI limits for a ratio: exp(+/- z sqrt(1/E + tau2)), log-normal about a target of 1."""
+    z = FUNNELPLOTR_Z[p] * (-1 if side == "low" else 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.exp(z * np.sqrt(1 / expected + tau2))
+
+
+def _arcsine_funnel(p: float, population: np.ndarray, average: float, tau2: float, side: str) -> np.ndarray:
+    """FunnelPlotR's proportion limits: sin(asin(sqrt(average)) +/- z sqrt(1/(4n) + tau2))^2.
+
+    Where the angle leaves [0, pi/2] the square of the sine folds back; FunnelPlotR then sets the lower
+    limit to 0 and the upper to 1 (it finds those points by comparing neighbouring denominators of its
+    plotting grid; here they are found exactly, from the angle).
+    """
+    z = FUNNELPLOTR_Z[p] * (-1 if side == "low" else 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = 1 / (2 * np.sqrt(population))
+        angle = np.arcsin(np.sqrt(average)) + z * np.sqrt(s**2 + tau2)
+        limit = np.sin(angle) ** 2
+        return np.where(angle < 0, 0.0, limit) if side == "low" else np.where(angle > np.pi / 2, 1.0, limit)
+
+
+def _checked_tau2(tau2: float | None, statistic: str) -> float:
+    if statistic not in ("proportion", "rate", "ratio"):
+        raise ValueError(f"statistic must be 'proportion', 'rate' or 'ratio', got {statistic!r}")
+    if tau2 is None:
+        if statistic == "ratio":
+            raise ValueError("statistic 'ratio' needs tau2: 0 for unadjusted (Poisson) limits, or the tau2 "
+                             "estimated by overdispersion()")
+        return 0.0
+    if not (np.isfinite(tau2) and tau2 >= 0):
+        raise ValueError(f"tau2 must be zero or more, got {tau2!r}")
+    if tau2 > 0 and statistic == "rate":
+        raise ValueError("tau2 (an overdispersion adjustment) applies to statistic 'proportion' or 'ratio'")
+    return float(tau2)
+
+
+def funnel_limits(denominator: ArrayLike, average: float, statistic: str = "proportion",
+                  multiplier: float = 1.0, tau2: float | None = None) -> dict[str, np.ndarray]:
+    """95% and 99.8% funnel limits around ``average`` at each denominator.
+
+    ``average`` is a proportion on the 0-1 scale (``statistic="proportion"``), a rate per ``multiplier``
+    (``statistic="rate"``) or the target of a ratio of observed to expected events, 1 for an indirectly
+    standardised ratio (``statistic="ratio"``, denominators are expected counts); limits come back on the
+    multiplier scale. NaN where the denominator is missing or not positive.
+
+    Without overdispersion (``tau2`` None or 0), as PHEindicatormethods for proportions and rates: the
+    Wilson-type ``sigma_adjustment``, capped at 0 and at 100% of the multiplier scale, and exact Poisson
+    limits (``poisson_funnel``) at every count. Ratios take FunnelPlotR's Poisson limits, target x the exact
+    Poisson limits of a count of E divided by E, and need ``tau2`` given (0 for these unadjusted limits), so
+    that leaving out the overdispersion adjustment is a decision, not a default.
+
+    With ``tau2`` > 0 (from :func:`overdispersion`), FunnelPlotR's overdispersion-adjusted limits (additive
+    random effects, Spiegelhalter 2005): for ratios target x exp(+/- z sqrt(1/E + tau2)) (its SHMI "SR"
+    limits), for proportions sin(asin(sqrt(average)) +/- z sqrt(1/(4n) + tau2))^2 (its "PR" limits), with
+    FunnelPlotR's z of 1.959964 and 3.090232.
 
     >>> limits = funnel_limits(1008, 0.80642448, multiplier=100)
     >>> [round(float(limits[k]), 4) for k in ("lower_95", "upper_95", "lower_998", "upper_998")]
     [78.2034, 83.0815, 76.7968, 84.4881]
+
+    FunnelPlotR's medpar example (``funnel_plot`` help): provider 030007, expected 120.94, tau2 0.02841023:
+
+    >>> limits = funnel_limits(120.94, 1.0, statistic="ratio", tau2=0.02841023)
+    >>> [round(float(limits[k]), 6) for k in ("lower_95", "upper_95", "lower_998", "upper_998")]
+    [0.687037, 1.455525, 0.553313, 1.807297]
     """
+    tau2 = _checked_tau2(tau2, statistic)
     n = np.atleast_1d(np.asarray(denominator, dtype=float))
     n = np.where(n > 0, n, np.nan)
     out: dict[str, np.ndarray] = {}
     for name, p in _FUNNEL_LEVELS:
-        if statistic == "proportion":
+        if statistic == "proportion" and tau2:
+            low = _arcsine_funnel(p, n, average, tau2, "low") * multiplier
+            high = _arcsine_funnel(p, n, average, tau2, "high") * multiplier
+        elif statistic == "proportion":
             low = np.clip(_proportion_funnel(p, n, average, "low"), 0.0, None) * multiplier
             high = np.clip(_proportion_funnel(p, n, average, "high") * multiplier, None, multiplier)
         elif statistic == "rate":
             rate = average / multiplier
             low = _rate_funnel(p, n, rate, "low") * multiplier
             high = _rate_funnel(p, n, rate, "high") * multiplier
-        else:
-            raise ValueError(f"statistic must be 'proportion' or 'rate', got {statistic!r}")
+        elif tau2:   # ratio, overdispersed
+            low, high = (_log_funnel(p, n, tau2, side) * average * multiplier for side in ("low", "high"))
+        else:        # ratio, Poisson
+            low, high = (_ratio_funnel(p, n, side) * average * multiplier for side in ("low", "high"))
         shape = np.shape(denominator)
         out[f"lower_{name}"], out[f"upper_{name}"] = low.reshape(shape), high.reshape(shape)
     return out
@@ -258,6 +513,103 @@ def _rate_labels(x: np.ndarray, n: np.ndarray, average: float) -> np.ndarray:
     return np.select(
         [average < lower_998, average < lower_95, average > upper_998, average > upper_95],
         ["high_998", "high_95", "low_998", "low_95"], "not_significant")
+
+
+# --- overdispersion ----------------------------------------------------------------------------------------
+
+class Overdispersion(NamedTuple):
+    """Dispersion ratio ``phi`` (1 without overdispersion), between-unit variance ``tau2`` for
+    :func:`funnel_limits`, and the number of units ``n`` left after trimming that estimated them."""
+
+    phi: float
+    tau2: float
+    n: int
+
+
+def _r_quantile(values: np.ndarray, prob: float) -> float:
+    """R's default (type 7) quantile, with R's arithmetic."""
+    x = np.sort(values)
+    index = 1 + (len(x) - 1) * prob
+    lo, hi = int(np.floor(index)), int(np.ceil(index))
+    q = x[lo - 1]
+    if index > lo and x[hi - 1] != q:
+        h = index - lo
+        q = (1 - h) * q + h * x[hi - 1]
+    return float(q)
+
+
+def _truncation_kept(z: np.ndarray, trim: float) -> np.ndarray:
+    """FunnelPlotR's ``truncation`` (the SHMI method): units outside the middle (1 - 2 trim) of ranks dropped.
+
+    Ranks (ties averaged) fall into groups floor(rank k / (N + 1)), k = 1 / trim; the first and last groups
+    (0 and k - 1 or above) are dropped.
+    """
+    k = 1 / trim
+    group = np.floor(sps.rankdata(z) * k / (len(z) + 1))
+    return (group > 0) & (group < k - 1)
+
+
+def _tau2(n: int, phi: float, s: np.ndarray) -> float:
+    """FunnelPlotR's ``tau_func``: max(0, (n phi - (n - 1)) / (sum(w) - sum(w^2) / sum(w))), w = 1 / s^2."""
+    if len(s) == 0 or n * phi < n - 1:
+        return 0.0
+    w = 1 / s**2
+    return float(max(0.0, (n * phi - (n - 1)) / (np.sum(w) - np.sum(w**2) / np.sum(w))))
+
+
+def overdispersion(numerator: ArrayLike, denominator: ArrayLike, statistic: str = "proportion",
+                   trim: float = 0.1, shmi_rounding: bool = True) -> Overdispersion:
+    """Overdispersion of units about the average, as NHS-R FunnelPlotR's ``funnel_plot`` estimates it.
+
+    One unit per element, already aggregated. ``statistic="ratio"`` (FunnelPlotR ``data_type = "SR"``,
+    ``sr_method = "SHMI"``): observed / expected counts; expected counts are rounded to 2 decimal places
+    (``SHMI_rounding``, as NHS Digital publishes SHMI; ``shmi_rounding=False`` keeps them), z = sqrt(E) ln(O / E)
+    with standard error s = 1 / sqrt(E), and the ``trim`` lowest and highest z (by rank) are truncated away.
+    ``statistic="proportion"`` (``data_type = "PR"``): z = (asin(sqrt(x / n)) - asin(sqrt(p))) / s, s =
+    1 / (2 sqrt(n)), about the pooled proportion p, Winsorised at R's ``trim`` and 1 - ``trim`` quantiles.
+
+    phi = mean of the n remaining z^2 (Spiegelhalter 2005's multiplicative dispersion ratio); tau2 =
+    max(0, (n phi - (n - 1)) / (sum(w) - sum(w^2) / sum(w))), w = 1 / s^2 of those units, and 0 when
+    n phi < n - 1 (DerSimonian-Laird). FunnelPlotR draws unadjusted limits when phi <= 1, and draws a ratio's
+    limits at the rounded expected counts.
+
+    FunnelPlotR's own test (test-classes_methods.R: ``phi`` 2.948033):
+
+    >>> result = overdispersion([100, 150, 180, 80, 120, 225], [108, 112, 165, 95, 100, 220], "ratio")
+    >>> round(result.phi, 6), result.n
+    (2.948033, 6)
+    """
+    if statistic not in ("proportion", "ratio"):
+        raise ValueError(f"statistic must be 'proportion' or 'ratio', got {statistic!r}")
+    if not 0 < trim < 0.5:
+        raise ValueError(f"trim must be between 0 and 0.5, got {trim!r}")
+    x = _numeric("numerator", numerator)
+    n = _numeric("denominator", denominator, length=len(x))
+    if len(x) == 0:
+        raise ValueError("numerator and denominator must hold at least one unit")
+    if not np.all(x >= 0):
+        raise ValueError("numerator must be zero or more (and not missing)")
+    if not np.all(n > 0):
+        raise ValueError("denominator must be greater than zero (and not missing)")
+    with np.errstate(divide="ignore"):
+        if statistic == "ratio":
+            if shmi_rounding:
+                n = np.array([round(float(e), 2) for e in n])
+                if not np.all(n > 0):
+                    raise ValueError("denominator must be greater than zero after rounding to 2 decimal places")
+            s = 1 / np.sqrt(n)
+            z = np.sqrt(n) * np.log(x / n)
+            kept = _truncation_kept(z, trim)
+            z, s = z[kept], s[kept]
+        else:
+            if np.any(x > n):
+                raise ValueError("proportion numerators must not exceed their denominator")
+            s = 1 / (2 * np.sqrt(n))
+            z = (np.arcsin(np.sqrt(x / n)) - np.arcsin(np.sqrt(x.sum() / n.sum()))) / s
+            z = np.clip(z, _r_quantile(z, trim), _r_quantile(z, 1 - trim))
+    count = len(z)
+    phi = float(np.sum(z**2) / count) if count else np.nan
+    return Overdispersion(phi=phi, tau2=_tau2(count, phi, s), n=count)
 
 
 # --- XmR (Making Data Count) ------------------------------------------------------------------------------
