@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import resource
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -30,35 +30,20 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # kB on Linux
 
 
-def _never(shipped: Callable) -> Callable:
-    """A ``store.has_rollup`` that always says no; it remembers the real one so ``rollups(True)`` can nest."""
-    def has_rollup(root: str, snapshot: object) -> bool:
-        return False
-
-    has_rollup.shipped = shipped  # type: ignore[attr-defined]
-    return has_rollup
-
-
 @contextlib.contextmanager
-def rollups(enabled: bool = True) -> Iterator[None]:
-    """The store as shipped (``enabled``), or without its area roll-ups: ``store.has_rollup`` says False, so every
-    PCN, borough, place and ICS figure is summed from practice rows on each click, as before roll-ups. This is the
-    only place the benchmark changes the store. ``st.cache_data`` is cleared on the way in and out so that no
-    answer computed one way is served the other way; nesting ``rollups(True)`` inside ``rollups(False)`` gives the
-    shipped store back (to check answers agree)."""
-    import streamlit as st
+def app_rollups(enabled: bool = True) -> Iterator[None]:
+    """Run the app in this process (AppTest) on a store as shipped (``enabled``) or without its area roll-ups:
+    every PCN, borough, place and ICS figure then summed from practice rows on each click, as before roll-ups.
+    The app's one store is made by ``metrics.ui._store``; this swaps what it makes, and nothing else."""
+    from metrics import ui
+    from metrics.store import Store
 
-    from metrics import store
-
-    before = store.has_rollup
-    shipped = getattr(before, "shipped", before)
-    store.has_rollup = shipped if enabled else _never(shipped)
-    st.cache_data.clear()
+    before = ui._store
+    ui._store = lambda root: Store(root, use_rollups=enabled)  # type: ignore[assignment]
     try:
         yield
     finally:
-        store.has_rollup = before
-        st.cache_data.clear()
+        ui._store = before
 
 
 quiet_streamlit()

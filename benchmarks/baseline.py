@@ -4,16 +4,16 @@ Each snapshot's parquet is read into pandas once (``load_seconds`` records what 
 question is a boolean filter, a merge with the organisations and a ``groupby``. The baseline is given
 every advantage that does not change what it is: the data is already in memory when a query is timed,
 text columns are pandas categoricals (fast to compare, and small enough to hold England in memory), and
-rows are filtered before the merge, not after. ``PandasStore`` has the signatures of the ``metrics.store``
-functions the pages use, so ``patched_store`` can swap it in and the very same library code
-(``metrics.reports``, ``metrics.variation``, ``metrics.pack``) runs on top of either engine.
+rows are filtered before the merge, not after. ``PandasStore`` has the methods of ``metrics.store.Store`` that
+the pages use, so it can be handed to the very same library code (``metrics.reports``, ``metrics.variation``,
+``metrics.pack``) in the store's place.
 """
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from metrics import store
+from metrics import layout
 
 TEXT_COLUMNS = ["metric_id", "org_code", "breakdown", "breakdown_value"]
 VALUE_COLUMNS = [*TEXT_COLUMNS, "period_start", "period_end", "numerator", "denominator"]
@@ -32,63 +32,72 @@ LEVEL_COLUMN = {"practice": "org_code", "pcn": "pcn_code", "borough": "borough_c
 GROUP_KEYS = ["metric_id", "area_code", "period_start", "period_end", "breakdown_value"]
 
 
-def _folder(root: str, snapshot: date) -> Path:
-    return Path(root) / f"snapshot_date={snapshot.isoformat()}"
-
-
 def _timestamp(day: date | None) -> pd.Timestamp | None:
     return None if day is None else pd.Timestamp(day)
 
 
-class PandasStore:
-    """Snapshots held as pandas frames; the store's functions re-done with filter, merge and groupby."""
+def _memoised(method: Callable) -> Callable:
+    """Within one run, a repeated question is answered once, as the store's own memo does for the app."""
+    @functools.wraps(method)
+    def call(self: "PandasStore", *args, **kwargs):
+        key = (method.__name__, args, tuple(sorted(kwargs.items())))
+        if key not in self.memo:
+            self.memo[key] = method(self, *args, **kwargs)
+        answer = self.memo[key]
+        return answer.copy() if isinstance(answer, pd.DataFrame) else answer
+    return call
 
-    def __init__(self) -> None:
-        self.values: dict[tuple[str, date], pd.DataFrame] = {}
-        self.org_frames: dict[tuple[str, date], pd.DataFrame] = {}
+
+class PandasStore:
+    """Snapshots held as pandas frames; the store's questions re-done with filter, merge and groupby."""
+
+    def __init__(self, root: str) -> None:
+        self.root = str(root)
+        self.values: dict[date, pd.DataFrame] = {}
+        self.org_frames: dict[date, pd.DataFrame] = {}
         self.load_seconds: dict[str, float] = {}
         self.memo: dict[tuple, object] = {}
 
-    def reset(self) -> None:
-        """Forget answers (not data): the counterpart of clearing the app's ``st.cache_data`` between runs."""
+    def clear_cache(self) -> None:
+        """Forget answers (not data): the counterpart of clearing the store's memo between runs."""
         self.memo.clear()
 
     # ------------------------------------------------------------------------------------------ loading
-    def load(self, root: str, snapshot: date) -> None:
+    def load(self, snapshot: date) -> None:
         """Read one snapshot's two files into memory (the analyst's ``pd.read_parquet``, text as categories)."""
-        key = (root, snapshot)
-        if key in self.values:
+        if snapshot in self.values:
             return
         started = time.perf_counter()
-        table = pq.read_table(_folder(root, snapshot) / "metric_values.parquet", columns=VALUE_COLUMNS,
-                              read_dictionary=TEXT_COLUMNS)
+        folder = layout.snapshot_folder(self.root, snapshot)
+        table = pq.read_table(folder / layout.METRIC_VALUES_FILE, columns=VALUE_COLUMNS, read_dictionary=TEXT_COLUMNS)
         values = table.to_pandas(date_as_object=False)
         for column in ("period_start", "period_end"):
             values[column] = values[column].astype("datetime64[us]")
-        orgs = pd.read_parquet(_folder(root, snapshot) / "orgs.parquet")
+        orgs = pd.read_parquet(folder / layout.ORGS_FILE)
         for column, default in (("valid_from", pd.NaT), ("valid_to", pd.NaT), ("place_code", None)):
             if column not in orgs:
                 orgs[column] = default
         orgs["valid_from"] = pd.to_datetime(orgs["valid_from"]).astype("datetime64[us]")
         orgs["valid_to"] = pd.to_datetime(orgs["valid_to"]).astype("datetime64[us]")
-        self.values[key], self.org_frames[key] = values, orgs
+        self.values[snapshot], self.org_frames[snapshot] = values, orgs
         self.load_seconds[snapshot.isoformat()] = round(time.perf_counter() - started, 3)
 
-    def _values(self, root: str, snapshot: date) -> pd.DataFrame:
-        self.load(root, snapshot)
-        return self.values[(root, snapshot)]
+    def _values(self, snapshot: date) -> pd.DataFrame:
+        self.load(snapshot)
+        return self.values[snapshot]
 
-    def _orgs(self, root: str, snapshot: date) -> pd.DataFrame:
-        self.load(root, snapshot)
-        return self.org_frames[(root, snapshot)]
+    def _orgs(self, snapshot: date) -> pd.DataFrame:
+        self.load(snapshot)
+        return self.org_frames[snapshot]
 
-    # -------------------------------------------------------------------------------- store functions
-    def snapshots(self, root: str) -> list[date]:
-        return [date.fromisoformat(p.name.split("=", 1)[1]) for p in store.snapshot_dirs(root)]
+    # ---------------------------------------------------------------------------------- the questions
+    @_memoised
+    def snapshots(self) -> list[date]:
+        return [day for day, _ in layout.snapshot_folders(self.root)]
 
-    def orgs(self, root: str, snapshot: date, org_type: str | None = None,
-             parent_code: str | None = None) -> pd.DataFrame:
-        frame = self._orgs(root, snapshot)
+    @_memoised
+    def orgs(self, snapshot: date, org_type: str | None = None, parent_code: str | None = None) -> pd.DataFrame:
+        frame = self._orgs(snapshot)
         if org_type is not None:
             frame = frame[frame["org_type"] == org_type]
         if parent_code is not None:
@@ -97,10 +106,11 @@ class PandasStore:
         newest = newest.drop_duplicates("org_code")
         return newest.sort_values("org_name", kind="stable")[ORG_COLUMNS].reset_index(drop=True)
 
-    def aggregate(self, root: str, snapshot: date, metric_ids: tuple[str, ...], level: str,
+    @_memoised
+    def aggregate(self, snapshot: date, metric_ids: tuple[str, ...], level: str,
                   area_codes: tuple[str, ...] | None = None, within: tuple[str, str] | None = None,
                   breakdown: str = "all", start: date | None = None, end: date | None = None) -> pd.DataFrame:
-        values = self._values(root, snapshot)
+        values = self._values(snapshot)
         keep = (values["breakdown"] == breakdown) & values["metric_id"].isin(metric_ids)
         if start is not None:
             keep &= values["period_start"] >= _timestamp(start)
@@ -108,7 +118,7 @@ class PandasStore:
             keep &= values["period_end"] <= _timestamp(end)
         rows = values[keep]
         column = LEVEL_COLUMN[level]
-        orgs = self._orgs(root, snapshot)
+        orgs = self._orgs(snapshot)
         needed = dict.fromkeys(["org_code", "valid_from", "valid_to", *([LEVEL_COLUMN[within[0]]] if within else [])])
         rows = rows.merge(orgs[list(needed)].assign(area_code=orgs[column]), on="org_code")
         valid = ((rows["valid_from"].isna() | (rows["valid_from"] <= rows["period_start"]))
@@ -134,45 +144,20 @@ class PandasStore:
         })
         return out.reset_index()[[*GROUP_KEYS, "numerator", "denominator", "n_orgs"]]
 
-    def period_range(self, root: str, snapshot: date) -> tuple[date, date]:
-        values = self._values(root, snapshot)
+    @_memoised
+    def period_range(self, snapshot: date) -> tuple[date, date]:
+        values = self._values(snapshot)
         rows = values[values["breakdown"] == "all"]
         monthly = rows[rows["period_end"] == rows["period_start"] + pd.offsets.MonthEnd(0)]
         return monthly["period_start"].min().date(), monthly["period_end"].max().date()
 
-    def snapshot_summary(self, root: str, snapshot: date) -> dict:
-        values = self._values(root, snapshot)
+    @_memoised
+    def snapshot_summary(self, snapshot: date) -> dict:
+        values = self._values(snapshot)
+        written = (layout.snapshot_folder(self.root, snapshot) / layout.METRIC_VALUES_FILE).stat().st_mtime
         return {"rows": len(values), "metrics": values["metric_id"].nunique(),
-                "first_period": values["period_start"].min(), "last_period_end": values["period_end"].max()}
+                "first_period": values["period_start"].min(), "last_period_end": values["period_end"].max(),
+                "written": pd.Timestamp(written, unit="s")}
 
-    def unreadable_files(self, root: str) -> list[tuple[str, str]]:
+    def unreadable_files(self) -> list[tuple[str, str]]:
         return []
-
-
-PATCHED = ("snapshots", "orgs", "aggregate", "period_range", "snapshot_summary", "unreadable_files")
-
-
-def _memoised(engine: PandasStore, name: str) -> Callable:
-    """Within one run, a repeated question is answered once, as ``st.cache_data`` does for the app."""
-    function = getattr(engine, name)
-
-    def call(*args, **kwargs):
-        key = (name, args, tuple(sorted(kwargs.items())))
-        if key not in engine.memo:
-            engine.memo[key] = function(*args, **kwargs)
-        answer = engine.memo[key]
-        return answer.copy() if isinstance(answer, pd.DataFrame) else answer
-    return call
-
-
-@contextlib.contextmanager
-def patched_store(engine: PandasStore) -> Iterator[PandasStore]:
-    """Run library code against the pandas engine: ``metrics.store``'s query functions are swapped out."""
-    saved = {name: getattr(store, name) for name in PATCHED}
-    try:
-        for name in PATCHED:
-            setattr(store, name, _memoised(engine, name))
-        yield engine
-    finally:
-        for name, function in saved.items():
-            setattr(store, name, function)

@@ -24,11 +24,10 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks import rollups
 from benchmarks.queries import query_set, scene
-from benchmarks.run_queries import Call, clear_caches, prepare_rollups, quiet_streamlit, record
-from metrics.settings import DATA_ROOT_ENV
-from metrics.store import METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE
+from benchmarks.run_queries import clear_caches, prepare_rollups, record
+from metrics.layout import METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE, snapshot_folders
+from metrics.store import Store
 
 # name -> (ORDER BY, row-group size); "as_written" is the source file untouched (the generators write the demo's
 # order, metric_id, breakdown, org_code, period_start, breakdown_value, in their own row-group size).
@@ -58,7 +57,7 @@ def write_layout(source: Path, target: Path, order: str, row_group_size: int) ->
 
 def prepare(source: Path, work: Path, names: list[str]) -> dict[str, str]:
     """A data root per candidate holding the newest snapshot only (made once, reused)."""
-    newest = sorted(source.glob("snapshot_date=*"))[-1]
+    newest = snapshot_folders(source)[-1][1]
     roots = {}
     for name in names:
         order, size = CANDIDATES[name]
@@ -76,31 +75,23 @@ def prepare(source: Path, work: Path, names: list[str]) -> dict[str, str]:
     return roots
 
 
-def _on_root(call: Call, root: str) -> Call:
-    return Call(call.function, (root, *call.args[1:]), call.kwargs)
-
-
-def compare(roots: dict[str, str], repeats: int, settings: dict[str, list[str]] | None = None) -> dict:
+def compare(roots: dict[str, str], repeats: int, settings: dict[str, list[str]] | None = None,
+            with_rollups: bool = True) -> dict:
     """Median ms per query per candidate, every candidate timed once per repetition in turn. ``settings``
     gives DuckDB ``SET`` statements per candidate name (run on its connection before timing)."""
-    from metrics import store
-
-    first = next(iter(roots.values()))
-    os.environ[DATA_ROOT_ENV] = first
-    quiet_streamlit()
-    s = scene(first)
-    plans = {q.name: record(q, s) for q in query_set()}
+    stores = {name: Store(root, use_rollups=with_rollups) for name, root in roots.items()}
+    first = next(iter(stores.values()))
+    plans = {q.name: record(q, scene(first)) for q in query_set()}
     samples = {name: {q: [] for q in plans} for name in roots}
     for _ in range(repeats):
-        for name, root in roots.items():
-            os.environ[DATA_ROOT_ENV] = root
+        for name, store in stores.items():
             for statement in (settings or {}).get(name, []):
-                store.connection(root).execute(statement)
+                store._connection().execute(statement)
             for query, calls in plans.items():
-                clear_caches(cold=False)
+                clear_caches(store, cold=False)
                 started = time.perf_counter()
                 for call in calls:
-                    _on_root(call, root)()
+                    call(store)
                 samples[name][query].append((time.perf_counter() - started) * 1000)
     result = {name: {q: round(statistics.median(v), 1) for q, v in by_query.items()}
               for name, by_query in samples.items()}
@@ -137,8 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, root in roots.items():
             if (built := prepare_rollups(root))["rows"]:
                 print(f"  roll-up for {name}: {built}", flush=True)
-    with rollups(not args.no_rollups):
-        result = compare(roots, args.repeats, settings)
+    result = compare(roots, args.repeats, settings, with_rollups=not args.no_rollups)
     Path(args.out).write_text(json.dumps(result, indent=1))
     names = list(result)
     print(f"  {'query':32s}" + "".join(f"{n:>18s}" for n in names))

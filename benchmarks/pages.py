@@ -6,7 +6,7 @@ resident set size (``benchmarks.peak_rss_mb``) is the app's peak memory for thes
 
 Each page is timed from the start of the script run to its end, twice over:
 
-- ``uncached``: ``st.cache_data`` cleared first, so every query the page makes runs (a user's first look at
+- ``uncached``: the store's memo of answers cleared first, so every query the page makes runs (a user's first look at
   a borough or month); the DuckDB connection and the operating system's file cache are warm.
 - ``cached``: straight after, the same page again (a user coming back to it); only the Python work of
   building tables and charts is left.
@@ -15,7 +15,7 @@ The first run of the app in the process (imports, DuckDB connection, parquet foo
 ``first_run_ms`` and not counted in either.
 
 By default the app runs as shipped (area questions from the roll-ups, built first if the root lacks any);
-``--no-rollups`` renders the same views with them switched off (``benchmarks.rollups(False)``).
+``--no-rollups`` renders the same views with them switched off (``benchmarks.app_rollups(False)``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import statistics
 import time
 from pathlib import Path
 
-from benchmarks import peak_rss_mb, quiet_streamlit, rollups
+from benchmarks import app_rollups, peak_rss_mb, quiet_streamlit
 from metrics.settings import DATA_ROOT_ENV
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -59,9 +59,10 @@ def _timed_run(at, page: str | None) -> float:
 
 def render_pages(root: str, repeats: int) -> dict:
     """Median and p95 render time per view (uncached and cached), and the process's peak RSS."""
-    os.environ[DATA_ROOT_ENV] = root
-    import streamlit as st
+    os.environ[DATA_ROOT_ENV] = root  # what the app reads its data root from, as under `streamlit run`
     from streamlit.testing.v1 import AppTest
+
+    from metrics import ui
 
     sessions: dict[str, AppTest] = {}
     first_run_ms = None
@@ -77,7 +78,7 @@ def render_pages(root: str, repeats: int) -> dict:
                 sessions[key] = at
                 quiet_streamlit()  # the app's first run loads Streamlit's config, which resets its log levels
             at = sessions[key]
-            st.cache_data.clear()
+            ui.app_store().clear_cache()
             samples[name]["uncached"].append(_timed_run(at, page))
             samples[name]["cached"].append(_timed_run(at, page))
     stats = {name: {kind: {"median_ms": round(statistics.median(v), 1), "max_ms": round(max(v), 1)}
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.run_queries import prepare_rollups
 
     built = prepare_rollups(args.root)
-    with rollups(not args.no_rollups):
+    with app_rollups(not args.no_rollups):
         result = render_pages(args.root, args.repeats)
     result |= {"rollups": not args.no_rollups, "rollups_built": built}
     Path(args.out).write_text(json.dumps(result, indent=1))

@@ -1,10 +1,10 @@
 """Where a page render's time goes: ``python -m benchmarks.profile_page --root DIR --page overview``.
 
-Renders the page once to warm up, then once more under ``cProfile`` with ``st.cache_data`` cleared (as the
+Renders the page once to warm up, then once more under ``cProfile`` with the store's memo cleared (as the
 ``uncached`` page timing does), and prints the cumulative time of the functions that matter: the store's
 queries (DuckDB), the report and statistics code (pandas and numpy), the chart builders (Plotly) and
 Streamlit's own work (serialising tables and figures). ``--no-rollups`` profiles the same render with the area
-roll-ups switched off (``benchmarks.rollups(False)``), as before the store had them.
+roll-ups switched off (``benchmarks.app_rollups(False)``), as before the store had them.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import sys
 import threading
 import time
 
-from benchmarks import rollups
+from benchmarks import app_rollups
 from benchmarks.pages import APP, BOROUGH, VIEWS
 from metrics.settings import DATA_ROOT_ENV
 
 # (label, file suffix, function name or name ending): cumulative time of each is reported.
 WATCHED = [
-    ("store queries (DuckDB, incl. cache)", "metrics/store.py", "_query"),
+    ("store queries (DuckDB, incl. memo)", "metrics/store.py", "_query"),
     ("reports.scorecard", "metrics/reports.py", "scorecard"),
     ("reports.scorecard_row (per metric)", "metrics/reports.py", "scorecard_row"),
     ("reports.with_ci", "metrics/reports.py", "with_ci"),
@@ -40,19 +40,20 @@ WATCHED = [
 
 def profile(root: str, page: str, with_rollups: bool = True) -> None:
     os.environ[DATA_ROOT_ENV] = root
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
+
+    from metrics import ui
 
     from benchmarks.run_queries import prepare_rollups
 
     prepare_rollups(root)
     name, path, params = next(v for v in VIEWS if v[0] == page)
-    with rollups(with_rollups):
+    with app_rollups(with_rollups):
         at = AppTest.from_file(APP, default_timeout=600)
         at.query_params.update({"borough": BOROUGH, **params})
         at.run()
         at.switch_page(path).run()
-        st.cache_data.clear()
+        ui.app_store().clear_cache()
         profiler = cProfile.Profile()
         threading.setprofile(lambda *_: (sys.setprofile(None), profiler.enable()))  # AppTest runs a thread
         started = time.perf_counter()

@@ -1,9 +1,9 @@
 """The query set: what each page asks of the data, through the same library functions the page calls.
 
-Every query is a plain function of a ``Scene`` (the filters a user has chosen) that calls ``metrics.reports``,
-``metrics.variation``, ``metrics.pack`` or ``metrics.store`` exactly as the page or the pack does, and returns
-what those return, so the same function can be timed on DuckDB and, with ``baseline.patched_store``, on
-pandas, and the two answers compared.
+Every query is a plain function of a ``Scene`` (the filters a user has chosen, and the store they are asked of)
+that calls ``metrics.reports``, ``metrics.variation``, ``metrics.pack`` or the store exactly as the page or the pack
+does, and returns what those return, so the same function can be run on the DuckDB store and, with the scene's
+store swapped for ``baseline.PandasStore``, on pandas, and the two answers compared.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from datetime import date
 
 import pandas as pd
 
-from metrics import exports, pack, reports, store, variation
+from metrics import areas, exports, pack, reports, variation
+from metrics.areas import Area
 from metrics.catalogue import Metric, catalogue
 from metrics.periods import month_end
-from metrics.reports import Area
-from metrics.settings import data_root
+from metrics.store import Store
 
 BOROUGH, PCN = "Harrow", "U89806"  # the app's default borough, and its Sphere PCN for the drill-down views
 BREAKDOWN_ORDER = ["ethnicity", "imd_quintile", "age_band", "sex"]
@@ -28,7 +28,7 @@ BREAKDOWN_ORDER = ["ethnicity", "imd_quintile", "age_band", "sex"]
 class Scene:
     """The filters a user has picked, and the lookups a page has already made (ui.org_names and friends)."""
 
-    root: str
+    store: Store  # or anything with its methods (baseline.PandasStore, run_queries.Recorder)
     snapshot: date
     month: str
     borough: Area
@@ -45,19 +45,13 @@ class Query:
     run: Callable[[Scene], object]
 
 
-def scene(root: str | None = None) -> Scene:
+def scene(store: Store) -> Scene:
     """Latest snapshot, latest month, Harrow and its Sphere PCN, read through the store (as the sidebar does)."""
-    root = root or str(data_root())
-    snapshot = store.snapshots(root)[-1]
-    boroughs = store.orgs(root, snapshot, "borough")
-    code = boroughs.loc[boroughs["org_name"] == BOROUGH, "org_code"].iloc[0]
-    orgs = store.orgs(root, snapshot)
-    names = dict(zip(orgs["org_code"], orgs["org_name"]))
-    practices = store.orgs(root, snapshot, "practice")
-    month = store.period_range(root, snapshot)[1].strftime("%Y-%m")
-    return Scene(root, snapshot, month, Area(code, BOROUGH, "borough"), Area(PCN, names[PCN], "pcn"),
-                 exports.nwl_area(snapshot), names,
-                 {c: names.get(p, "Unallocated") for c, p in zip(practices["org_code"], practices["pcn_code"])})
+    snapshot = store.snapshots()[-1]
+    names = areas.org_names(store, snapshot)
+    month = store.period_range(snapshot)[1].strftime("%Y-%m")
+    return Scene(store, snapshot, month, areas.find_borough(store, snapshot, BOROUGH), Area(PCN, names[PCN], "pcn"),
+                 areas.home_ics(store, snapshot), names, areas.practice_pcn_names(store, snapshot))
 
 
 def _first(priority: str) -> Metric:
@@ -67,38 +61,38 @@ def _first(priority: str) -> Metric:
 # ------------------------------------------------------------------------------------------- pages
 def sidebar(s: Scene) -> object:
     """app.py's global filters and the name lookups every page makes (ui.global_filters, ui.org_names)."""
-    return (store.snapshots(s.root), store.orgs(s.root, s.snapshot, "borough"),
-            store.orgs(s.root, s.snapshot, "pcn", s.borough.code), store.period_range(s.root, s.snapshot),
-            store.orgs(s.root, s.snapshot), store.orgs(s.root, s.snapshot, "practice"))
+    return (s.store.snapshots(), s.store.orgs(s.snapshot, "borough"), s.store.orgs(s.snapshot, "place"),
+            s.store.orgs(s.snapshot, "pcn"), s.store.period_range(s.snapshot),
+            s.store.orgs(s.snapshot), s.store.orgs(s.snapshot, "practice"))
 
 
 def overview(s: Scene) -> object:
     """pages/overview.py: every metric for the borough and month, and the exceptions drawn from it."""
-    card = reports.scorecard(s.snapshot, s.borough, s.nwl, s.month)
+    card = reports.scorecard(s.store, s.snapshot, s.borough, s.nwl, s.month)
     return card, reports.exceptions(card)
 
 
 def headline(priority: str) -> Callable[[Scene], object]:
     def run(s: Scene) -> object:
-        return reports.scorecard(s.snapshot, s.borough, s.nwl, s.month, catalogue().for_page(priority))
+        return reports.scorecard(s.store, s.snapshot, s.borough, s.nwl, s.month, catalogue().for_page(priority))
     return run
 
 
 def trend(priority: str) -> Callable[[Scene], object]:
     def run(s: Scene) -> object:
-        return reports.series(s.snapshot, [_first(priority).id], [s.borough, s.nwl], end=month_end(s.month))
+        return reports.series(s.store, s.snapshot, [_first(priority).id], [s.borough, s.nwl], end=month_end(s.month))
     return run
 
 
 def pcns_in_borough(priority: str) -> Callable[[Scene], object]:
     def run(s: Scene) -> object:
-        return reports.compare_within(s.snapshot, _first(priority), s.borough, "pcn", s.month, s.names)
+        return reports.compare_within(s.store, s.snapshot, _first(priority), s.borough, "pcn", s.month, s.names)
     return run
 
 
 def practices_in_pcn(s: Scene) -> object:
     """A priority page drilled down to a PCN: its practices compared (pages/_priority.py ``comparison``)."""
-    return reports.compare_within(s.snapshot, _first("frailty"), s.pcn, "practice", s.month, s.names)
+    return reports.compare_within(s.store, s.snapshot, _first("frailty"), s.pcn, "practice", s.month, s.names)
 
 
 def breakdowns(priority: str) -> Callable[[Scene], object]:
@@ -106,35 +100,35 @@ def breakdowns(priority: str) -> Callable[[Scene], object]:
     def run(s: Scene) -> object:
         metric = _first(priority)
         kinds = sorted(metric.breakdowns, key=BREAKDOWN_ORDER.index)
-        return (reports.scorecard_value(s.snapshot, metric, s.borough, s.month),
-                *(reports.breakdown(s.snapshot, metric, s.borough, kind, s.month) for kind in kinds))
+        return (reports.scorecard_value(s.store, s.snapshot, metric, s.borough, s.month),
+                *(reports.breakdown(s.store, s.snapshot, metric, s.borough, kind, s.month) for kind in kinds))
     return run
 
 
 def breakdown_view(s: Scene) -> object:
     """One breakdown chart (flu uptake 65+ by ethnicity), as the chart studio and the inequality charts draw."""
-    return reports.breakdown(s.snapshot, _first("vaccination"), s.borough, "ethnicity", s.month)
+    return reports.breakdown(s.store, s.snapshot, _first("vaccination"), s.borough, "ethnicity", s.month)
 
 
 def variation_in(scope: str) -> Callable[[Scene], object]:
     """pages/variation.py: practices against the ICS average, for a PCN or for the whole ICS."""
     def run(s: Scene) -> object:
         area = s.pcn if scope == "pcn" else s.nwl
-        return variation.practices_against_nwl(s.snapshot, catalogue().practice_level()[0], area, s.month,
+        return variation.practices_against_nwl(s.store, s.snapshot, catalogue().practice_level()[0], area, s.month,
                                                s.names, s.practice_pcns)
     return run
 
 
 def similar_practices(s: Scene) -> object:
     """pages/variation.py's 'similar practices': every practice's profile (an England-wide read)."""
-    return variation.practice_profiles(s.snapshot, s.month)
+    return variation.practice_profiles(s.store, s.snapshot, s.month)
 
 
 def pack_data(s: Scene) -> object:
     """A pack build's data: the scorecard and hidden-change checks (pack.gather), then each red metric's trend."""
-    data = pack.gather(s.borough.name, s.month, s.snapshot)
-    trends = [exports._studio_trend(catalogue().metric(m), data.borough, pack._trend_start(catalogue().metric(m),
-                                    s.month), s.month, s.snapshot)[0]
+    data = pack.gather(s.store, s.borough.name, s.month, s.snapshot)
+    trends = [exports.studio_trend(s.store, catalogue().metric(m), data.borough,
+                                   pack.trend_start(catalogue().metric(m), s.month), s.month, s.snapshot)[0]
               for m in data.card.loc[data.card["rag"] == "red", "metric_id"]]
     return data.card, data.exceptions, data.hidden, data.suppressed, *trends
 
@@ -142,12 +136,12 @@ def pack_data(s: Scene) -> object:
 def chart_studio(s: Scene) -> object:
     """pages/chart_studio.py as it opens: a trend of the first catalogue metric over the last 24 months."""
     start = (pd.Period(s.month, freq="M") - 23).strftime("%Y-%m")
-    return exports.studio_figure("trend", catalogue().metrics[0].id, s.borough, start, s.month, s.snapshot)[1]
+    return exports.studio_figure(s.store, "trend", catalogue().metrics[0].id, s.borough, start, s.month, s.snapshot)[1]
 
 
 def definitions(s: Scene) -> object:
     """pages/definitions.py: what each snapshot holds (a count over every row of every snapshot)."""
-    return reports.snapshot_table()
+    return reports.snapshot_table(s.store)
 
 
 PRIORITIES = ("phm", "frailty", "diabetes", "mental_health", "vaccination")

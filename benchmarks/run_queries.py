@@ -4,25 +4,25 @@ Run as ``python -m benchmarks.run_queries --root DIR --out part.json`` (``benchm
 process per data size, so one size's memory never weighs on the next; it also runs ``--prepare SIZE`` first, which
 generates the data if the root has none and adds missing roll-ups, and times nothing).
 
-- warm: the process, its DuckDB connection and the operating system's file cache are warm; the app's
-  ``st.cache_data`` is cleared before every run, so every query really runs.
-- cold: as warm, and the DuckDB connection is closed too (views, parquet footers and DuckDB's caches are
+- warm: the process, its DuckDB connection and the operating system's file cache are warm; the store's memo
+  of answers is cleared before every run, so every query really runs.
+- cold: as warm, and the store's DuckDB connection is closed too (views, parquet footers and DuckDB's caches are
   rebuilt). The operating system's file cache is not dropped: that needs root and would slow everyone
   else on a shared machine; ``benchmarks/README.md`` gives the first-read cost separately.
-- baseline: the same library call with ``metrics.store`` swapped for ``baseline.PandasStore`` (data already
+- baseline: the same library call handed ``baseline.PandasStore`` instead of the store (data already
   loaded), so the ratio is the engine's and nothing else.
 
 By default the store is measured as shipped (area questions answered from the roll-ups; any the root lacks are
-built first with ``store.build_missing_rollups``). ``--no-rollups`` measures the same queries with the roll-ups
-switched off (``benchmarks.rollups(False)``) and checks each answer against the shipped store's instead of
-timing pandas again (``__main__`` sets the shipped part's pandas times beside it).
+built first with ``store.build_missing_rollups``). ``--no-rollups`` measures the same queries on a
+``Store(root, use_rollups=False)`` and checks each answer against the shipped store's instead of timing pandas
+again (``__main__`` sets the shipped part's pandas times beside it).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -32,21 +32,20 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from benchmarks import peak_rss_mb, quiet_streamlit, rollups
-from benchmarks.baseline import PATCHED, PandasStore, patched_store
+from benchmarks import peak_rss_mb
+from benchmarks.baseline import PandasStore
 from benchmarks.compare import differences
 from benchmarks.queries import Query, Scene, query_set, scene
-from metrics.settings import DATA_ROOT_ENV
+from metrics.store import Store, build_missing_rollups
+
+QUESTIONS = ("snapshots", "orgs", "aggregate", "period_range", "snapshot_summary", "unreadable_files")
 
 
-def clear_caches(cold: bool) -> None:
-    import streamlit as st
-
-    from metrics import store
-
-    st.cache_data.clear()
-    if cold:
-        store.connection.clear()
+def clear_caches(store: Store | PandasStore, cold: bool) -> None:
+    """Forget the store's answers; ``cold`` closes its connection too."""
+    store.clear_cache()
+    if cold and isinstance(store, Store):
+        store.close()
 
 
 def time_runs(run: Callable[[], object], repeats: int, before: Callable[[], None]) -> list[float]:
@@ -67,83 +66,74 @@ def summary(samples: list[float]) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Call:
-    """One store call a library function made: what ``st.cache_data`` would run once per distinct call."""
+    """One question a library function asked the store: what the store's memo answers once per distinct call."""
 
     function: str
     args: tuple
     kwargs: tuple
 
-    def __call__(self) -> object:
-        from metrics import store
-
+    def __call__(self, store: Store | PandasStore) -> object:
         return getattr(store, self.function)(*self.args, **dict(self.kwargs))
 
     def describe(self) -> str:
-        shown = [f"{len(a)} metrics" if isinstance(a, tuple) and len(a) > 3 else str(a) for a in self.args[1:]]
+        shown = [f"{len(a)} metrics" if isinstance(a, tuple) and len(a) > 3 else str(a) for a in self.args]
         return f"{self.function}({', '.join(shown + [f'{k}={v}' for k, v in self.kwargs])})"
 
 
-def record(query: Query, s: Scene) -> list[Call]:
-    """The distinct store calls ``query`` makes, in order (calls the store makes to itself are not counted)."""
-    from metrics import store
+class Recorder:
+    """A store that notes each distinct question asked of it (the store's calls to itself are not seen)."""
 
-    calls: list[Call] = []
-    depth = [0]
-    saved = {name: getattr(store, name) for name in PATCHED}
+    def __init__(self, store: Store | PandasStore) -> None:
+        self.store, self.calls = store, []
 
-    def recorder(name: str) -> Callable:
+    def __getattr__(self, name: str):
+        answer = getattr(self.store, name)
+        if name not in QUESTIONS:
+            return answer
+
         def call(*args, **kwargs):
-            if depth[0] == 0 and (c := Call(name, args, tuple(sorted(kwargs.items())))) not in calls:
-                calls.append(c)
-            depth[0] += 1
-            try:
-                return saved[name](*args, **kwargs)
-            finally:
-                depth[0] -= 1
+            if (c := Call(name, args, tuple(sorted(kwargs.items())))) not in self.calls:
+                self.calls.append(c)
+            return answer(*args, **kwargs)
         return call
 
-    try:
-        for name in PATCHED:
-            setattr(store, name, recorder(name))
-        clear_caches(cold=False)
-        query.run(s)
-    finally:
-        for name, function in saved.items():
-            setattr(store, name, function)
-    return calls
+
+def record(query: Query, s: Scene) -> list[Call]:
+    """The distinct store calls ``query`` makes, in order."""
+    recorder = Recorder(s.store)
+    clear_caches(s.store, cold=False)
+    query.run(dataclasses.replace(s, store=recorder))
+    return recorder.calls
 
 
-def replay(calls: list[Call]) -> list[object]:
-    return [call() for call in calls]
+def replay(calls: list[Call], store: Store | PandasStore) -> list[object]:
+    return [call(store) for call in calls]
 
 
-def _measure(query: Query, s: Scene, engine: PandasStore, repeats: int, baseline_repeats: int,
-             reference: str) -> dict:
+def _measure(query: Query, s: Scene, reference: Store | PandasStore, repeats: int, baseline_repeats: int) -> dict:
     """Time one query's store calls (warm, cold) and its library call; check the answers against
-    ``reference`` ('baseline': pandas, timed too; 'store': the shipped store with its roll-ups, for the
-    measurement without them)."""
+    ``reference`` (pandas, timed too; or the shipped store with its roll-ups, for the measurement without them)."""
+    store = s.store
     calls = record(query, s)
-    ours = replay(calls)  # warm-up: connection, footers and file cache as a user's next click finds them
-    warm = summary(time_runs(lambda: replay(calls), repeats, lambda: clear_caches(cold=False)))
-    cold = summary(time_runs(lambda: replay(calls), max(3, repeats // 3), lambda: clear_caches(cold=True)))
-    section = summary(time_runs(lambda: query.run(s), max(3, repeats // 3), lambda: clear_caches(cold=False)))
+    ours = replay(calls, store)  # warm-up: connection, footers and file cache as a user's next click finds them
+    warm = summary(time_runs(lambda: replay(calls, store), repeats, lambda: clear_caches(store, cold=False)))
+    cold = summary(time_runs(lambda: replay(calls, store), max(3, repeats // 3), lambda: clear_caches(store, cold=True)))
+    section = summary(time_runs(lambda: query.run(s), max(3, repeats // 3), lambda: clear_caches(store, cold=False)))
     section_ours = query.run(s)
+    on_reference = dataclasses.replace(s, store=reference)
     timings = {**warm, "cold_median_ms": cold["median_ms"], "cold_p95_ms": cold["p95_ms"],
                "section_median_ms": section["median_ms"], "section_p95_ms": section["p95_ms"]}
     described = {"store_calls": [c.describe() for c in calls]}
-    if reference == "store":  # without roll-ups: checked against the shipped store (itself checked against pandas)
-        with rollups(True):
-            theirs, section_theirs = replay(calls), query.run(s)
-        clear_caches(cold=False)
+    if isinstance(reference, Store):  # without roll-ups: checked against the shipped store (itself against pandas)
+        theirs, section_theirs = replay(calls, reference), query.run(on_reference)
         diffs = differences(ours, theirs, "store calls") + differences(section_ours, section_theirs, "library")
         return {"name": query.name, "page": query.page, **timings, "same_answer": not diffs,
                 "differences": diffs[:5], **described}
-    with patched_store(engine):
-        engine.reset()
-        theirs = replay(calls)
-        baseline = summary(time_runs(lambda: replay(calls), baseline_repeats, engine.reset))
-        engine.reset()
-        section_theirs = query.run(s)
+    reference.clear_cache()
+    theirs = replay(calls, reference)
+    baseline = summary(time_runs(lambda: replay(calls, reference), baseline_repeats, reference.clear_cache))
+    reference.clear_cache()
+    section_theirs = query.run(on_reference)
     diffs = differences(ours, theirs, "store calls") + differences(section_ours, section_theirs, "library")
     return {"name": query.name, "page": query.page, **timings,
             "baseline_median_ms": baseline["median_ms"], "baseline_p95_ms": baseline["p95_ms"],
@@ -168,12 +158,11 @@ def ensure_data(root: str, size: str) -> dict | None:
 def prepare_rollups(root: str) -> dict:
     """Add the roll-ups data written before them lacks (``store.build_missing_rollups``: rows per snapshot
     folder, and how long it took), then check every snapshot is served from one, so "shipped" means shipped."""
-    from metrics import store
-
     started = time.perf_counter()
-    written = store.build_missing_rollups(root)
+    written = build_missing_rollups(root)
     seconds = round(time.perf_counter() - started, 1)
-    missing = [snap.isoformat() for snap in store.snapshots(root) if not store.has_rollup(root, snap)]
+    store = Store(root)
+    missing = [snap.isoformat() for snap in store.snapshots() if not store.has_rollup(snap)]
     if missing:
         raise RuntimeError(f"{root}: no usable area roll-up for snapshot(s) {', '.join(missing)}")
     return {"rows": written, "seconds": seconds if written else 0.0}
@@ -186,24 +175,22 @@ def run(root: str, repeats: int, baseline_repeats: int, only: list[str] | None =
         with_rollups: bool = True) -> dict:
     """Every query on one root: the store as shipped against pandas, or (``with_rollups=False``) the store with
     its roll-ups switched off against the shipped store."""
-    os.environ[DATA_ROOT_ENV] = root
-    quiet_streamlit()
     built = prepare_rollups(root)
-    with rollups(with_rollups):
-        result = _run(root, repeats, baseline_repeats, only, "baseline" if with_rollups else "store")
+    store = Store(root, use_rollups=with_rollups)
+    reference = PandasStore(root) if with_rollups else Store(root)
+    result = _run(store, reference, repeats, baseline_repeats, only)
     return {**result, "engine": ENGINES[with_rollups], "rollups": with_rollups, "rollups_built": built}
 
 
-def _run(root: str, repeats: int, baseline_repeats: int, only: list[str] | None, reference: str) -> dict:
-    from metrics import store
-
-    s = scene(root)
-    rows = sum(int(store.snapshot_summary(root, snap)["rows"]) for snap in store.snapshots(root))
-    engine, results = PandasStore(), []
+def _run(store: Store, reference: Store | PandasStore, repeats: int, baseline_repeats: int,
+         only: list[str] | None) -> dict:
+    s = scene(store)
+    rows = sum(int(store.snapshot_summary(snap)["rows"]) for snap in store.snapshots())
+    results = []
     for query in query_set():
         if only and query.name not in only:
             continue
-        result = _measure(query, s, engine, repeats, baseline_repeats, reference)
+        result = _measure(query, s, reference, repeats, baseline_repeats)
         results.append(result)
         if "speedup" not in result:
             print(f"  {query.name:30s} {result['median_ms']:8.1f} ms (p95 {result['p95_ms']:7.1f}, cold "
@@ -215,9 +202,9 @@ def _run(root: str, repeats: int, baseline_repeats: int, only: list[str] | None,
               f"{result['cold_median_ms']:7.1f})  pandas {result['baseline_median_ms']:8.1f} ms  "
               f"x{result['speedup']:<6} section {result['section_median_ms']:7.1f} ms  "
               f"{'same' if result['same_answer'] else 'DIFFERENT: ' + result['differences'][0]}", flush=True)
-    return {"root": root, "rows": rows, "snapshot": s.snapshot.isoformat(), "month": s.month,
-            "orgs": store.orgs(root, s.snapshot)["org_type"].value_counts().to_dict(),
-            "queries": results, "baseline_load_seconds": engine.load_seconds,
+    return {"root": store.root, "rows": rows, "snapshot": s.snapshot.isoformat(), "month": s.month,
+            "orgs": store.orgs(s.snapshot)["org_type"].value_counts().to_dict(),
+            "queries": results, "baseline_load_seconds": getattr(reference, "load_seconds", {}),
             "query_process_peak_rss_mb": peak_rss_mb(),
             "duckdb_version": duckdb.__version__}
 

@@ -5,10 +5,16 @@ the area roll-ups to snapshots written before roll-ups existed."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from metrics.settings import DATA_ROOT_ENV, data_root
+from metrics.settings import DATA_ROOT_ENV, resolve_root
+
+
+def data_root(args: argparse.Namespace) -> Path:
+    """The data root every command works on: ``--root``, else ``$ICP_DATA_ROOT``, else ./data (read once, here)."""
+    return resolve_root(args.root or os.environ.get(DATA_ROOT_ENV))
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -16,7 +22,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.scale != "nwl":
         return _demo_scaled(args)
-    root = Path(args.root) if args.root else data_root()
+    root = data_root(args)
     print(f"Generating demo snapshots under {root} (seed {args.seed or DEMO_SEED})...")
     summary = generate_demo(root, seed=args.seed or DEMO_SEED,
                             progress=lambda f, message: print(f"  {f:4.0%} {message}", flush=True))
@@ -27,15 +33,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _demo_scaled(args: argparse.Namespace) -> int:
     """England-sized data (``--scale england`` or ``quarter``) for the benchmark, never into the app's data/."""
-    import os
-
     from metrics.demo_england import ENGLAND_SEED, SCALES, generate_england
 
     if not (args.root or os.environ.get(DATA_ROOT_ENV)):
         print(f"error: --scale {args.scale} needs --root or ${DATA_ROOT_ENV} (./data holds the NWL demo)",
               file=sys.stderr)
         return 2
-    root = Path(args.root) if args.root else data_root()
+    root = data_root(args)
     print(f"Generating {args.scale}-scale snapshots under {root} (seed {args.seed or ENGLAND_SEED})...")
     summary = generate_england(root, SCALES[args.scale], seed=args.seed or ENGLAND_SEED,
                                progress=lambda f, message: print(f"  {f:4.0%} {message}", flush=True))
@@ -47,7 +51,7 @@ def _demo_scaled(args: argparse.Namespace) -> int:
 def _rollups(args: argparse.Namespace) -> int:
     from metrics.store import build_missing_rollups
 
-    root = Path(args.root) if args.root else data_root()
+    root = data_root(args)
     written = build_missing_rollups(root)
     for folder, rows in written.items():
         print(f"  {folder}: {rows:,} area rows")
@@ -56,17 +60,15 @@ def _rollups(args: argparse.Namespace) -> int:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    import os
-
-    from metrics.exports import ExportError
+    from metrics.exports import ExportError, use_browser
     from metrics.pack import PackError, build_pack, pack_file_name
+    from metrics.store import NoDataError, Store
 
-    if args.root:
-        os.environ[DATA_ROOT_ENV] = str(Path(args.root).expanduser().resolve())
+    use_browser(os.environ.get("BROWSER_PATH"))
     out = Path(args.out or pack_file_name(args.borough, args.period))
     try:
-        data = build_pack(args.borough, args.period, args.snapshot)
-    except (PackError, ExportError) as error:
+        data = build_pack(Store(data_root(args)), args.borough, args.period, args.snapshot)
+    except (PackError, ExportError, NoDataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     staged = out.with_name(out.name + ".part")  # never leave half a pack under the real name
@@ -100,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
 
     add_ingest_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "ingest":
+        from metrics.ingest.snapshot_writer import set_test_hooks
+
+        set_test_hooks(dict(os.environ))
+        return args.func(args, data_root(args))
     return args.func(args)
 
 

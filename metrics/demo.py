@@ -27,7 +27,8 @@ from metrics.demo_profiles import (
     WSIC_SEGMENT_LOADING, Profile, Split, Units, World, build_world, category_splits, cohort_share, named_rng,
 )
 from metrics.hierarchy import build_orgs
-from metrics.store import METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE, write_rollup
+from metrics.layout import METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE, STAGED_SUFFIX, snapshot_folder
+from metrics.store import write_rollup
 
 DEMO_SEED = 20261005
 DEMO_SNAPSHOTS: tuple[date, ...] = (date(2026, 8, 5), date(2026, 9, 5), date(2026, 10, 5))
@@ -40,7 +41,6 @@ PUBLICATION_LAG_DAYS = {"monthly": 5, "quarterly": 45, "annual": 120}
 # late, so its newest months are revised noticeably; register-based shares barely move.
 PROVISIONAL_FACTORS = (0.97, 0.99)
 REGISTER_PROVISIONAL_FACTORS = (0.996, 0.999)
-STAGED_SUFFIX = ".part"
 FRAIL_METRICS = ("frail_top15_identified", "frail_mdt_care_plan")
 LOS_METRICS = ("length_of_stay_14_plus", "length_of_stay_21_plus")
 BREAKDOWNS = ("all", "ethnicity", "imd_quintile", "age_band", "sex")
@@ -465,10 +465,6 @@ def _snapshot_table(truth: Truth, snapshot: date, seed: int) -> pa.Table:
               _strings(truth.breakdown[index], BREAKDOWNS), _strings(truth.label[index], list(truth.labels)),
               pa.array(numerator), pa.array(denominator), pa.array(value)]
     return pa.Table.from_arrays(arrays, schema=METRIC_VALUES_SCHEMA)
-
-
-def snapshot_folder(root: Path, snapshot: date) -> Path:
-    return Path(root) / f"snapshot_date={snapshot.isoformat()}"
 
 
 def _publish(staged: Path, target: Path) -> None:

@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from metrics import demo
+from metrics import demo, layout
 from metrics.catalogue import Metric, catalogue
 from metrics.demo_profiles import (
     BOROUGHS, ETHNICITY, HARROW, IMD_QUINTILES, PROFILES, SEX, Units, World, _practice_units, build_world, named_rng,
@@ -353,9 +353,9 @@ def generate_england(root: Path, synthetic_ics: int = SCALES["england"], seed: i
         for snapshot, writer in writers.items():
             writer.close()
             report(0.99, f"Summing snapshot {snapshot.isoformat()} to areas")
-            demo.write_staged_rollup(demo.snapshot_folder(staging, snapshot))
+            demo.write_staged_rollup(layout.snapshot_folder(staging, snapshot))
         for snapshot in snapshots:
-            demo._publish(demo.snapshot_folder(staging, snapshot), demo.snapshot_folder(root, snapshot))
+            demo._publish(layout.snapshot_folder(staging, snapshot), layout.snapshot_folder(root, snapshot))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     rows = {s.isoformat(): w.rows for s, w in writers.items()}
@@ -369,10 +369,10 @@ def _open_writers(staging: Path, snapshots: Sequence[date], orgs: pd.DataFrame,
     """Each snapshot's orgs file written, and a metric_values writer opened (both staged as ``.part``)."""
     writers = {}
     for snapshot in snapshots:
-        folder = demo.snapshot_folder(staging, snapshot)
+        folder = layout.snapshot_folder(staging, snapshot)
         folder.mkdir(parents=True)
         pq.write_table(pa.Table.from_pandas(orgs, preserve_index=False),
-                       folder / f"{demo.ORGS_FILE}{demo.STAGED_SUFFIX}", compression="zstd")
-        writers[snapshot] = _RowGroupWriter(folder / f"{demo.METRIC_VALUES_FILE}{demo.STAGED_SUFFIX}",
+                       folder / f"{layout.ORGS_FILE}{layout.STAGED_SUFFIX}", compression="zstd")
+        writers[snapshot] = _RowGroupWriter(folder / f"{layout.METRIC_VALUES_FILE}{layout.STAGED_SUFFIX}",
                                             row_group_size)
     return writers

@@ -37,11 +37,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from metrics import charts, reports, store
+from metrics import areas, charts, reports
+from metrics.areas import Area
 from metrics.catalogue import BREAKDOWN_LABEL, Metric, catalogue
 from metrics.periods import month_end, month_name, period_label
-from metrics.reports import Area
-from metrics.settings import store_root
+from metrics.store import Store
 
 SMALL_COUNT_MAX = 7  # counts 1..7 are suppressed in anything shared
 SUPPRESSED = "*"
@@ -437,10 +437,16 @@ def export_figure(fig: go.Figure, meta: ChartMeta, data: pd.DataFrame | None = N
 # --- Rendering ----------------------------------------------------------------------------------
 
 
+_browser = {"path": DEFAULT_BROWSER}
+
+
+def use_browser(path: str | None) -> None:
+    """Choose the Chromium kaleido drives (the app and command line pass ``$BROWSER_PATH``); None: Debian's."""
+    _browser["path"] = path or DEFAULT_BROWSER
+
+
 def browser_path() -> str:
-    """The Chromium kaleido drives: ``$BROWSER_PATH``, set to the Debian default if unset."""
-    os.environ.setdefault("BROWSER_PATH", DEFAULT_BROWSER)
-    return os.environ["BROWSER_PATH"]
+    return _browser["path"]
 
 
 def renderer_available() -> bool:
@@ -456,6 +462,7 @@ class _Renderer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="kaleido-renderer", daemon=True)
         self._thread.start()
+        os.environ["BROWSER_PATH"] = browser_path()  # how kaleido's browser launcher is told which Chromium
         self._kaleido = kaleido.Kaleido(n=1, mathjax=False, timeout=RENDER_TIMEOUT_S)
         self._run(self._kaleido.open(), STARTUP_TIMEOUT_S)
 
@@ -536,21 +543,15 @@ def png_size(png: bytes) -> tuple[int, int]:
 # --- Chart studio -------------------------------------------------------------------------------
 
 
-def nwl_area(snapshot: date) -> Area:
-    """The ICS (NWL) as an Area, from the snapshot's own organisations."""
-    ics = store.orgs(store_root(), snapshot, "ics")
-    return Area(str(ics["org_code"].iloc[0]), "NWL", "ics")
-
-
 def period_span(start: str, end: str) -> str:
     return month_name(end) if start == end else f"{month_name(start)} to {month_name(end)}"
 
 
-def _studio_trend(metric: Metric, area: Area, start: str, end: str, snapshot: date):
+def studio_trend(store: Store, metric: Metric, area: Area, start: str, end: str, snapshot: date):
     """The area's and NWL's series of one metric. Asked for every metric, as the Overview scorecard and the pack
     ask, so that a pack's trend slides and each further Chart studio metric reuse that one cached query."""
-    areas = [area, nwl_area(snapshot)]
-    frame = reports.series(snapshot, [m.id for m in catalogue().metrics], areas, end=month_end(end))
+    shown = [area, areas.home_ics(store, snapshot)]
+    frame = reports.series(store, snapshot, [m.id for m in catalogue().metrics], shown, end=month_end(end))
     keep = (frame["metric_id"] == metric.id) & (frame["period_start"] >= pd.Timestamp(f"{start}-01"))
     frame = frame[keep].reset_index(drop=True)
     if frame.empty:
@@ -561,7 +562,7 @@ def _studio_trend(metric: Metric, area: Area, start: str, end: str, snapshot: da
     return frame, reports.target_value(metric, mine), when
 
 
-def studio_figure(kind: StudioKind, metric_id: str, area: Area, start: str, end: str, snapshot: date,
+def studio_figure(store: Store, kind: StudioKind, metric_id: str, area: Area, start: str, end: str, snapshot: date,
                   title: str | None = None, subtitle: str | None = None,
                   breakdown: str | None = None) -> tuple[go.Figure, pd.DataFrame]:
     """A chart for the Chart studio page and the data behind it.
@@ -573,15 +574,15 @@ def studio_figure(kind: StudioKind, metric_id: str, area: Area, start: str, end:
     """
     metric = catalogue().metric(metric_id)
     if kind == "trend":
-        frame, target, when = _studio_trend(metric, area, start, end, snapshot)
+        frame, target, when = studio_trend(store, metric, area, start, end, snapshot)
         _require(frame, metric, area, period_span(start, end))
         default = charts.chart_title(metric, f"{area.name} and NWL", when)
         return charts.trend_chart(frame, metric, title or default, target=target,
                                   subtitle=subtitle or "Shaded band: 95% confidence interval."), frame
     if kind == "pcn_comparison":
-        borough = _borough_of(area, snapshot)
-        names = dict(zip(store.orgs(store_root(), snapshot)["org_code"], store.orgs(store_root(), snapshot)["org_name"]))
-        frame = (reports.compare_within(snapshot, metric, borough, "pcn", end, names)
+        borough = areas.borough_of(store, snapshot, area)
+        names = areas.org_names(store, snapshot)
+        frame = (reports.compare_within(store, snapshot, metric, borough, "pcn", end, names)
                  if metric.lowest_level == "practice" else pd.DataFrame())
         _require(frame, metric, borough, month_name(end))
         default = charts.chart_title(metric, f"PCNs in {borough.name}", frame["period_label"].iloc[0])
@@ -593,9 +594,9 @@ def studio_figure(kind: StudioKind, metric_id: str, area: Area, start: str, end:
         kind_name = breakdown or (metric.breakdowns[0] if metric.breakdowns else None)
         if kind_name is None or kind_name not in metric.breakdowns:
             raise ValueError(f"{metric.short_title} has no {kind_name or 'breakdowns'} breakdown.")
-        frame = reports.breakdown(snapshot, metric, area, kind_name, end)
+        frame = reports.breakdown(store, snapshot, metric, area, kind_name, end)
         _require(frame, metric, area, month_name(end))
-        overall = reports.scorecard_value(snapshot, metric, area, end)
+        overall = reports.scorecard_value(store, snapshot, metric, area, end)
         frame = frame.assign(area_name=area.name)
         default = charts.chart_title(metric, f"{area.name} by {BREAKDOWN_LABEL[kind_name].lower()}",
                                      frame["period_label"].iloc[0])
@@ -605,24 +606,13 @@ def studio_figure(kind: StudioKind, metric_id: str, area: Area, start: str, end:
     raise ValueError(f"unknown chart kind {kind!r}; choose one of {', '.join(STUDIO_KINDS)}")
 
 
-def studio_meta(kind: StudioKind, fig: go.Figure, data: pd.DataFrame, metric_id: str, area: Area,
+def studio_meta(store: Store, kind: StudioKind, fig: go.Figure, data: pd.DataFrame, metric_id: str, area: Area,
                 snapshot: date) -> ChartMeta:
     """Meta for a studio chart: the figure's (edited) title, the area shown, the periods in the data."""
     labels = list(dict.fromkeys(data.sort_values("period_start")["period_label"]))
     period = labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
-    where = f"PCNs in {_borough_of(area, snapshot).name}" if kind == "pcn_comparison" else area.name
+    where = f"PCNs in {areas.borough_of(store, snapshot, area).name}" if kind == "pcn_comparison" else area.name
     return ChartMeta.from_figure(fig, metric_id, where, period, snapshot)
-
-
-def _borough_of(area: Area, snapshot: date) -> Area:
-    if area.level in ("borough", "place"):
-        return area
-    orgs = store.orgs(store_root(), snapshot)
-    row = orgs[orgs["org_code"] == area.code]
-    if row.empty or area.level != "pcn":
-        raise ValueError(f"PCNs are compared within a borough; {area.name} is not a borough or PCN.")
-    code = row["borough_code"].iloc[0]
-    return Area(code, orgs.loc[orgs["org_code"] == code, "org_name"].iloc[0], "borough")
 
 
 def _require(frame: pd.DataFrame, metric: Metric, area: Area, when: str) -> None:

@@ -22,11 +22,11 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from metrics import charts, exports, reports, store
+from metrics import areas, charts, exports, reports
+from metrics.areas import Area
 from metrics.catalogue import Metric, catalogue
 from metrics.periods import MONTH_FORMAT, month_end, month_name
-from metrics.reports import Area
-from metrics.settings import store_root
+from metrics.store import Store
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.5)
@@ -51,8 +51,9 @@ def rgb(hex_colour: str) -> RGBColor:
 
 @dataclass
 class PackData:
-    """Everything the slides show, read once from one snapshot."""
+    """Everything the slides show, read once from one snapshot (the store makes the chart slides' trends)."""
 
+    store: Store
     borough: Area
     period: str
     snapshot: date
@@ -62,21 +63,20 @@ class PackData:
     suppressed: list[str] = field(default_factory=list)
 
 
-def resolve_borough(name_or_code: str, snapshot: date) -> Area:
+def resolve_borough(store: Store, name_or_code: str, snapshot: date) -> Area:
     """A borough by name (any case) or ONS code, from the snapshot's own organisations."""
-    boroughs = store.orgs(store_root(), snapshot, "borough")
-    wanted = name_or_code.strip().lower()
-    for code, name in zip(boroughs["org_code"], boroughs["org_name"]):
-        if wanted in (code.lower(), name.lower()):
-            return Area(code, name, "borough")
-    raise PackError(f"unknown borough {name_or_code!r}; choose one of: {', '.join(boroughs['org_name'])}")
+    found = areas.find_borough(store, snapshot, name_or_code)
+    if found is None or found.level != "borough":
+        names = [name for name, area in areas.boroughs_and_places(store, snapshot).items() if area.level == "borough"]
+        raise PackError(f"unknown borough {name_or_code!r}; choose one of: {', '.join(names)}")
+    return found
 
 
-def resolve_snapshot(snapshot: date | str | None) -> date:
+def resolve_snapshot(store: Store, snapshot: date | str | None) -> date:
     """The requested snapshot (must exist), or the latest one."""
-    held = store.snapshots(store_root())
+    held = store.snapshots()
     if not held:
-        raise PackError(f"no snapshots under {store_root()}")
+        raise PackError(f"no snapshots under {store.root}")
     if snapshot is None:
         return held[-1]
     try:
@@ -94,33 +94,29 @@ def check_period(period: str) -> str:
     return period
 
 
-def _nwl(snapshot: date) -> Area:
-    return exports.nwl_area(snapshot)
-
-
-def _hidden_changes(snapshot: date, area: Area, card: pd.DataFrame, month: str) -> pd.Series:
+def _hidden_changes(store: Store, snapshot: date, area: Area, card: pd.DataFrame, month: str) -> pd.Series:
     """A change is hidden when the value it starts from was suppressed (change + value gives it back)."""
-    history = reports.series(snapshot, list(card["metric_id"]), [area], end=month_end(month))
+    history = reports.series(store, snapshot, list(card["metric_id"]), [area], end=month_end(month))
     flags = exports.suppression_flags(history)["value"]
     hidden_points = set(zip(history.loc[flags, "metric_id"], history.loc[flags, "period_label"]))
     return pd.Series([(m, p) in hidden_points for m, p in zip(card["metric_id"], card["previous_period"])],
                      index=card.index)
 
 
-def gather(borough: str, period: str, snapshot: date | str | None = None) -> PackData:
+def gather(store: Store, borough: str, period: str, snapshot: date | str | None = None) -> PackData:
     """Read the scorecard and exceptions for a borough and month from one snapshot."""
     period = check_period(period)
-    snap = resolve_snapshot(snapshot)
-    area = resolve_borough(borough, snap)
-    card = reports.scorecard(snap, area, _nwl(snap), period)
+    snap = resolve_snapshot(store, snapshot)
+    area = resolve_borough(store, borough, snap)
+    card = reports.scorecard(store, snap, area, areas.home_ics(store, snap), period)
     if card.empty:
         raise PackError(f"no data for {area.name} by {month_name(period)} in snapshot {snap.isoformat()}")
     card = card.reset_index(drop=True)
     value_hidden = exports.suppression_flags(card)["value"]
     hidden = pd.DataFrame({"value": value_hidden,
-                           "change": value_hidden | _hidden_changes(snap, area, card, period)})
+                           "change": value_hidden | _hidden_changes(store, snap, area, card, period)})
     suppressed = [f"{row.metric} ({row.period})" for row in card[value_hidden].itertuples()]
-    return PackData(area, period, snap, card, reports.exceptions(card), hidden, suppressed)
+    return PackData(store, area, period, snap, card, reports.exceptions(card), hidden, suppressed)
 
 
 # --- Slide furniture ----------------------------------------------------------------------------
@@ -297,7 +293,7 @@ def exception_slides(prs, pack: PackData) -> None:
                [1.1, 3.2, 1.2, 1.0, 1.0, 4.8], fills=fills)
 
 
-def _trend_start(metric: Metric, period: str) -> str:
+def trend_start(metric: Metric, period: str) -> str:
     if metric.frequency != "monthly":
         return "2000-01"
     start = pd.Period(period, freq="M") - (TREND_MONTHS - 1)
@@ -307,9 +303,9 @@ def _trend_start(metric: Metric, period: str) -> str:
 def chart_slide(prs, pack: PackData, row: pd.Series, hidden: bool, change_hidden: bool) -> None:
     """One off-track metric: its trend against target and NWL, key facts, definition in the notes."""
     metric = catalogue().metric(row["metric_id"])
-    fig, data = exports.studio_figure("trend", metric.id, pack.borough, _trend_start(metric, pack.period),
+    fig, data = exports.studio_figure(pack.store, "trend", metric.id, pack.borough, trend_start(metric, pack.period),
                                       pack.period, pack.snapshot)
-    meta = exports.studio_meta("trend", fig, data, metric.id, pack.borough, pack.snapshot)
+    meta = exports.studio_meta(pack.store, "trend", fig, data, metric.id, pack.borough, pack.snapshot)
     png = exports.chart_png(fig, meta, data)
     slide = _slide(prs, pack, f"Off track: {metric.short_title}", metric.title)
     slide.shapes.add_picture(io.BytesIO(png), MARGIN, Inches(1.45), width=Inches(9.4))
@@ -394,9 +390,9 @@ def _presentation(pack: PackData) -> Presentation:
     return prs
 
 
-def build_pack(borough: str, period: str, snapshot: date | str | None = None) -> bytes:
+def build_pack(store: Store, borough: str, period: str, snapshot: date | str | None = None) -> bytes:
     """The pack as .pptx bytes for a borough (name or code), month (YYYY-MM) and snapshot (default latest)."""
-    pack = gather(borough, period, snapshot)
+    pack = gather(store, borough, period, snapshot)
     prs = _presentation(pack)
     title_slide(prs, pack)
     scorecard_slides(prs, pack)

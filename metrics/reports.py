@@ -7,16 +7,15 @@ figure on screen is auditable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from metrics import store
+from metrics.areas import Area
 from metrics.catalogue import Level, Metric, catalogue
 from metrics.periods import is_in_season, month_end, period_label
-from metrics.settings import store_root
+from metrics.store import Store
 from metrics.stats import compare_to_benchmark, slope_index_of_inequality, value_ci, xmr
 
 AMBER_TOLERANCE = 0.05  # within 5% (relative) of the target counts as amber, not red
@@ -26,15 +25,6 @@ MIN_SPC_POINTS = 12  # fewer points than this give limits too unreliable to show
 SCORECARD_INPUT = ("metric_id", "area_code", "period_start", "period_label", "value", "lower", "upper", "numerator",
                    "denominator")
 IMPROVEMENT = {"higher_is_better": "increase", "lower_is_better": "decrease", "neutral": "neutral"}
-
-
-@dataclass(frozen=True)
-class Area:
-    """An organisation at one level of the hierarchy."""
-
-    code: str
-    name: str
-    level: Level
 
 
 def with_ci(frame: pd.DataFrame) -> pd.DataFrame:
@@ -65,13 +55,13 @@ def _period_labels(frame: pd.DataFrame) -> list[str]:
     return labels[codes].tolist()
 
 
-def series(snapshot: date, metric_ids: list[str], areas: list[Area], end: date | None = None,
+def series(store: Store, snapshot: date, metric_ids: list[str], areas: list[Area], end: date | None = None,
            breakdown: str = "all") -> pd.DataFrame:
     """Time series for several areas (possibly at different levels), with CIs and labels."""
     frames = []
     for level in dict.fromkeys(a.level for a in areas):
         codes = tuple(a.code for a in areas if a.level == level)
-        frames.append(store.aggregate(store_root(), snapshot, tuple(metric_ids), level, area_codes=codes,
+        frames.append(store.aggregate(snapshot, tuple(metric_ids), level, area_codes=codes,
                                       breakdown=breakdown, end=end).assign(level=level))
     frame = pd.concat(frames, ignore_index=True)
     names = {a.code: a.name for a in areas}
@@ -189,7 +179,7 @@ def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFram
     }
 
 
-def scorecard(snapshot: date, area: Area, nwl: Area, month: str,
+def scorecard(store: Store, snapshot: date, area: Area, nwl: Area, month: str,
               metrics: list[Metric] | tuple[Metric, ...] | None = None) -> pd.DataFrame:
     """Every catalogue metric (or the given ones) for one area at the latest period ending by ``month``.
 
@@ -197,7 +187,7 @@ def scorecard(snapshot: date, area: Area, nwl: Area, month: str,
     put in period order and grouped once, rather than filtered per metric.
     """
     metrics = metrics or catalogue().metrics
-    frame = series(snapshot, [m.id for m in metrics], [area, nwl], end=month_end(month))
+    frame = series(store, snapshot, [m.id for m in metrics], [area, nwl], end=month_end(month))
     # Only the columns a line reads, in period order, split once (groupby keeps each group's row order).
     frame = frame[list(SCORECARD_INPUT)].sort_values("period_start", kind="stable")
     groups = dict(list(frame.groupby(["metric_id", "area_code"], sort=False)))
@@ -239,27 +229,27 @@ def exceptions(card: pd.DataFrame) -> pd.DataFrame:
     return out.iloc[severity.argsort(kind="stable")].reset_index(drop=True)
 
 
-def latest_period_start(snapshot: date, metric: Metric, area: Area, month: str) -> pd.Timestamp | None:
+def latest_period_start(store: Store, snapshot: date, metric: Metric, area: Area, month: str) -> pd.Timestamp | None:
     """Start of the latest period of a metric that ends by ``month`` for this area."""
-    frame = store.aggregate(store_root(), snapshot, (metric.id,), area.level, area_codes=(area.code,),
+    frame = store.aggregate(snapshot, (metric.id,), area.level, area_codes=(area.code,),
                             end=month_end(month))
     return frame["period_start"].max() if len(frame) else None
 
 
-def compare_within(snapshot: date, metric: Metric, parent: Area, level: Level, month: str,
+def compare_within(store: Store, snapshot: date, metric: Metric, parent: Area, level: Level, month: str,
                    names: dict[str, str]) -> pd.DataFrame:
     """Every area at ``level`` inside ``parent`` for the latest period by ``month``, with CIs.
 
     Each area is also compared with the parent's own figure (CI excludes it -> better / worse).
     """
-    start = latest_period_start(snapshot, metric, parent, month)
+    start = latest_period_start(store, snapshot, metric, parent, month)
     if start is None:
         return pd.DataFrame()
-    frame = store.aggregate(store_root(), snapshot, (metric.id,), level, within=(parent.level, parent.code),
+    frame = store.aggregate(snapshot, (metric.id,), level, within=(parent.level, parent.code),
                             start=start.date(), end=month_end(month))
     frame = with_ci(frame[frame["period_start"] == start])
     frame["area_name"] = frame["area_code"].map(names).fillna(frame["area_code"])
-    frame = against_benchmark(frame, metric, scorecard_value(snapshot, metric, parent, month))
+    frame = against_benchmark(frame, metric, scorecard_value(store, snapshot, metric, parent, month))
     frame["period_label"] = period_label(metric.frequency, start)
     return frame.sort_values("value", ascending=False).reset_index(drop=True)
 
@@ -270,24 +260,23 @@ def against_benchmark(frame: pd.DataFrame, metric: Metric, benchmark: float) -> 
         frame["lower"], frame["upper"], benchmark, metric.polarity))
 
 
-def snapshot_table() -> pd.DataFrame:
-    """One row per snapshot: what it holds and when it was written."""
+def snapshot_table(store: Store) -> pd.DataFrame:
+    """One row per served snapshot: what it holds and when it was written (each from its own folder)."""
     rows = []
-    for snap, folder in zip(store.snapshots(store_root()), store.snapshot_dirs(store_root())):
-        info = store.snapshot_summary(store_root(), snap)
-        written = pd.Timestamp((folder / "metric_values.parquet").stat().st_mtime, unit="s")
+    for snap in store.snapshots():
+        info = store.snapshot_summary(snap)
         rows.append({"Snapshot (data as at)": snap, "Rows": info["rows"], "Metrics": info["metrics"],
                      "Latest period ends": info["last_period_end"].date(),
-                     "Loaded": f"{written:%d %b %Y %H:%M} UTC"})
+                     "Loaded": f"{info['written']:%d %b %Y %H:%M} UTC"})
     return pd.DataFrame(rows).sort_values("Snapshot (data as at)", ascending=False)
 
 
-def breakdown(snapshot: date, metric: Metric, area: Area, kind: str, month: str) -> pd.DataFrame:
+def breakdown(store: Store, snapshot: date, metric: Metric, area: Area, kind: str, month: str) -> pd.DataFrame:
     """One inequality breakdown (e.g. by IMD quintile) for an area at the latest period by ``month``."""
-    start = latest_period_start(snapshot, metric, area, month)
+    start = latest_period_start(store, snapshot, metric, area, month)
     if start is None:
         return pd.DataFrame()
-    frame = store.aggregate(store_root(), snapshot, (metric.id,), area.level, area_codes=(area.code,),
+    frame = store.aggregate(snapshot, (metric.id,), area.level, area_codes=(area.code,),
                             breakdown=kind, start=start.date(), end=month_end(month))
     frame = with_ci(frame[frame["period_start"] == start])
     frame["period_label"] = period_label(metric.frequency, start)
@@ -309,12 +298,12 @@ def slope_index(quintiles: pd.DataFrame, metric: Metric):
         multiplier=metric.multiplier)
 
 
-def scorecard_value(snapshot: date, metric: Metric, area: Area, month: str) -> float | None:
+def scorecard_value(store: Store, snapshot: date, metric: Metric, area: Area, month: str) -> float | None:
     """The area's value at the metric's latest period by ``month`` (the 'All' line on breakdowns)."""
-    start = latest_period_start(snapshot, metric, area, month)
+    start = latest_period_start(store, snapshot, metric, area, month)
     if start is None:
         return None
-    frame = with_ci(store.aggregate(store_root(), snapshot, (metric.id,), area.level, area_codes=(area.code,),
+    frame = with_ci(store.aggregate(snapshot, (metric.id,), area.level, area_codes=(area.code,),
                                     start=start.date(), end=month_end(month)))
     return float(frame.loc[frame["period_start"] == start, "value"].iloc[0])
 

@@ -1,11 +1,14 @@
 """The store: every query the dashboard runs, through DuckDB over hive-partitioned parquet.
 
-One connection per process (``st.cache_resource``); each query takes a fresh ``cursor()`` because a
-DuckDB connection is not thread-safe and Streamlit serves sessions on threads. Results are cached
-with ``st.cache_data`` keyed by the snapshot (snapshots are immutable), with bounded ``max_entries``.
-SQL is always parameterised; the only interpolated fragments are columns chosen from fixed whitelists and
-file paths found under the data root. Aggregation up the hierarchy sums numerators and denominators, never
-rates.
+A ``Store`` is a handle on one data root, made once and passed down to everything that reads data (ibis'
+backend pattern): the app keeps one per process (``metrics.ui``), the command line makes one from ``--root``,
+tests make one over a fixture. Nothing here reads the environment or knows about Streamlit.
+
+Each handle owns one DuckDB connection; each query takes a fresh ``cursor()`` because a connection is not
+thread-safe and Streamlit serves sessions on threads. Answers are memoised per handle (snapshots are immutable;
+the memo is emptied when the files under the root change). SQL is always parameterised; the only interpolated
+fragments are columns chosen from fixed whitelists and file paths found under the data root. Aggregation up
+the hierarchy sums numerators and denominators, never rates.
 
 **Area roll-ups.** Beside each snapshot's ``metric_values.parquet`` its writer puts ``area_values.parquet``:
 the same sums for every PCN, borough, place and ICS, made once by ``write_rollup``. Questions at PCN level and
@@ -16,9 +19,12 @@ match its values file, are answered from ``metric_values``. ``benchmarks/README.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,12 +32,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
-import streamlit as st
 
+from metrics import layout
 from metrics.catalogue import Level
+from metrics.layout import METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE
 
-QUERY_CACHE_ENTRIES = 512
-METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE = "metric_values.parquet", "orgs.parquet", "area_values.parquet"
+QUERY_CACHE_ENTRIES = 2048
 ROLLUP_MEMORY = "4GB"
 ROLLUP_ROW_GROUP = 250_000  # 20k-row groups were 2.2x slower, 1M slower on scorecards (benchmarks/README.md)
 _ROLLUP_SOURCE_KEY = b"icp_rollup_source"  # parquet key-value metadata: what the roll-up was summed from
@@ -47,25 +53,6 @@ _ANCESTORS = ("borough_code", "place_code", "ics_code")
 # The roll-up's grouping sets: the area at each level with the ancestors above it, which `within` filters need.
 _ROLLUP_SETS = {"pcn": ("pcn_code", *_ANCESTORS), "borough": _ANCESTORS, "place": _ANCESTORS[1:],
                 "ics": _ANCESTORS[2:]}
-
-
-class NoDataError(RuntimeError):
-    """The data root holds no snapshots yet."""
-
-
-def parquet_glob(root: Path | str, table: str) -> str:
-    return str(Path(root) / "**" / f"{table}*.parquet")
-
-
-def snapshot_dirs(root: Path | str) -> list[Path]:
-    return sorted(p for p in Path(root).glob("snapshot_date=*") if (p / METRIC_VALUES_FILE).exists())
-
-
-def _snapshot_date(folder: Path) -> date:
-    return date.fromisoformat(folder.name.split("=", 1)[1])
-
-
-TABLES = ("metric_values", "orgs", "area_values")
 # Columns older files may lack, and what their absence means (no validity dates = always valid).
 _DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
     "orgs": {"valid_from": "NULL::DATE", "valid_to": "NULL::DATE", "place_code": "NULL::VARCHAR"},
@@ -74,33 +61,12 @@ _DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class _Views:
-    """What the connection's views were built from: the files' stamps, the files left out as unreadable, and
-    the snapshots whose area roll-up is served."""
-
-    signature: tuple
-    unreadable: list[tuple[str, str]]
-    rolled_up: frozenset[date]
+class NoDataError(RuntimeError):
+    """The data root holds no snapshots yet."""
 
 
-_VIEWS_LOCK = threading.Lock()
-_VIEW_STATE: dict[str, _Views] = {}  # data root -> its views
-
-
-def _parquet_files(root: str) -> dict[str, list[Path]]:
-    """Every file the ``<root>/**/<table>*.parquet`` glob matches (hidden folders included, as DuckDB does)."""
-    return {table: sorted(Path(root).rglob(f"{table}*.parquet")) for table in TABLES}
-
-
-def _footer(path: Path) -> pq.FileMetaData | str:
-    """The file's parquet footer, or why it cannot be read (truncated, corrupt, empty)."""
-    try:
-        file = pq.ParquetFile(path)
-        file.schema_arrow  # noqa: B018 - reading footer and schema is the check
-        return file.metadata
-    except Exception as exc:  # noqa: BLE001 - any failure means the file is skipped
-        return f"{type(exc).__name__}: {exc}"
+def parquet_glob(root: Path | str, table: str) -> str:
+    return str(Path(root) / "**" / f"{table}*.parquet")
 
 
 def _literal(text: str) -> str:
@@ -133,7 +99,223 @@ def _rollup_matches(path: Path, footer: pq.FileMetaData) -> bool:
     return (footer.metadata or {}).get(_ROLLUP_SOURCE_KEY) == source
 
 
-def _create_views(con: duckdb.DuckDBPyConnection, root: str, files: dict[str, list[Path]]) -> tuple[list, frozenset]:
+def _stamp(path: Path) -> tuple[str, int, int]:
+    try:
+        info = path.stat()
+    except OSError:  # removed since it was listed: the next refresh sees the new state
+        return str(path), -1, -1
+    return str(path), info.st_size, info.st_mtime_ns
+
+
+@dataclass(frozen=True)
+class _Views:
+    """What the connection's views were built from: the files' stamps, the files left out as unreadable, and
+    the snapshots whose area roll-up is served."""
+
+    signature: tuple
+    unreadable: tuple[tuple[str, str], ...]
+    rolled_up: frozenset[date]
+
+
+class _Memo:
+    """A bounded, thread-safe memo of query answers. Frames are handed out as copies, so a caller that changes
+    one cannot change what the next caller gets."""
+
+    def __init__(self, entries: int) -> None:
+        self._entries, self._data, self._lock = entries, OrderedDict(), threading.Lock()
+
+    def get(self, key: tuple) -> object:
+        with self._lock:
+            if key not in self._data:
+                return _MISSING
+            self._data.move_to_end(key)
+            return _copy(self._data[key])
+
+    def put(self, key: tuple, value: object) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._entries:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+_MISSING = object()
+
+
+def _copy(value: object) -> object:
+    return value.copy() if isinstance(value, pd.DataFrame) else value
+
+
+def _memoised(method: Callable) -> Callable:
+    """Answer a repeated question from the handle's memo (the arguments are the key; snapshots are immutable)."""
+    @functools.wraps(method)
+    def call(self: "Store", *args, **kwargs):
+        key = (method.__name__, args, tuple(sorted(kwargs.items())))
+        found = self._memo.get(key)
+        if found is not _MISSING:
+            return found
+        value = method(self, *args, **kwargs)
+        self._memo.put(key, value)
+        return _copy(value)
+    return call
+
+
+class Store:
+    """A handle on one data root: the snapshots under it and every question the dashboard asks of them.
+
+    ``use_rollups=False`` answers area questions from practice rows even where a roll-up exists (the benchmark
+    measures the store without them; answers are the same).
+    """
+
+    def __init__(self, root: Path | str, *, use_rollups: bool = True,
+                 cache_entries: int = QUERY_CACHE_ENTRIES) -> None:
+        self.root = str(root)
+        self.use_rollups = use_rollups
+        self._memo = _Memo(cache_entries)
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._views: _Views | None = None
+
+    def __repr__(self) -> str:
+        return f"Store({self.root!r}{'' if self.use_rollups else ', use_rollups=False'})"
+
+    # ------------------------------------------------------------------------------------- connection
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._con is None:
+                if not layout.snapshot_folders(self.root):
+                    raise NoDataError(f"no snapshots under {self.root}")
+                con = duckdb.connect()
+                # Parquet footers cached: every query would otherwise re-read every snapshot file's footer.
+                con.execute("SET parquet_metadata_cache = true")
+                self._con, self._views = con, None
+            return self._con
+
+    def _refresh(self) -> _Views:
+        """Rebuild the views when files were added, replaced or removed since they were built (a new snapshot
+        appears without a restart; a file corrupted later is left out); the memo goes with them."""
+        con = self._connection()
+        files = layout.parquet_files(self.root)
+        signature = tuple(_stamp(p) for paths in files.values() for p in paths)
+        with self._lock:
+            if self._views is None or self._views.signature != signature:
+                self._views = _Views(signature, *_create_views(con, self.root, files))
+                self._memo.clear()
+            return self._views
+
+    def _query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        con = self._connection()
+        self._refresh()
+        cursor = con.cursor()
+        try:
+            return cursor.execute(sql, params or []).df()
+        finally:
+            cursor.close()
+
+    def clear_cache(self) -> None:
+        """Forget memoised answers (the next question runs its query)."""
+        self._memo.clear()
+
+    def close(self) -> None:
+        """Close the connection and forget everything; the next question starts cold (views, footers)."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+            self._con, self._views = None, None
+        self._memo.clear()
+
+    # ---------------------------------------------------------------------------------------- snapshots
+    def unreadable_files(self) -> list[tuple[str, str]]:
+        """(path, reason) of each parquet file under the root that could not be read and is not being served."""
+        return list(self._refresh().unreadable)
+
+    def has_rollup(self, snapshot: date) -> bool:
+        """True when area questions about this snapshot are answered from its roll-up."""
+        return self.use_rollups and snapshot in self._refresh().rolled_up
+
+    def snapshot_folders(self) -> dict[date, Path]:
+        """The served snapshots and their folders, oldest first; a snapshot with an unreadable values or orgs
+        file is left out (an unreadable roll-up only makes it slower). Listed afresh on every call, so a new
+        snapshot shows up on the next page view."""
+        folders = layout.snapshot_folders(self.root)
+        if not folders:
+            return {}
+        broken = {Path(path).parent for path, _ in self.unreadable_files() if Path(path).name != ROLLUP_FILE}
+        return {day: folder for day, folder in folders if folder not in broken}
+
+    def snapshots(self) -> list[date]:
+        """Served snapshot dates, oldest first."""
+        return list(self.snapshot_folders())
+
+    @_memoised
+    def snapshot_summary(self, snapshot: date) -> dict:
+        """Row and metric counts, the span of periods and when it was written, for one snapshot: rows from the
+        parquet footer, the rest from the roll-up's ICS rows (every value belongs to an ICS), so nothing is
+        scanned."""
+        values = layout.snapshot_folder(self.root, snapshot) / METRIC_VALUES_FILE
+        rows = pq.ParquetFile(values).metadata.num_rows
+        table, where = ("area_values", "AND level = 'ics'") if self.has_rollup(snapshot) else ("metric_values", "")
+        frame = self._query(f"""
+            SELECT count(DISTINCT metric_id) AS metrics, min(period_start) AS first_period,
+                   max(period_end) AS last_period_end
+            FROM {table} WHERE snapshot_date = ? {where}""", [snapshot])
+        written = pd.Timestamp(values.stat().st_mtime, unit="s")
+        return {"rows": rows, **frame.iloc[0].to_dict(), "written": written}
+
+    # --------------------------------------------------------------------------------------- questions
+    @_memoised
+    def orgs(self, snapshot: date, org_type: str | None = None, parent_code: str | None = None) -> pd.DataFrame:
+        """Organisations in a snapshot, optionally of one type and/or under one parent (each once, its newest
+        membership). ``org_type='place'`` lists the places (groups of boroughs such as the Bi-borough)."""
+        return self._query("""
+            SELECT org_code, org_name, org_type, parent_code, borough_code, pcn_code, place_code, list_size,
+                   imd_score, imd_decile
+            FROM current_orgs
+            WHERE snapshot_date = ? AND (? IS NULL OR org_type = ?) AND (? IS NULL OR parent_code = ?)
+            ORDER BY org_name""", [snapshot, org_type, org_type, parent_code, parent_code])
+
+    @_memoised
+    def aggregate(self, snapshot: date, metric_ids: tuple[str, ...], level: Level,
+                  area_codes: tuple[str, ...] | None = None, within: tuple[Level, str] | None = None,
+                  breakdown: str = "all", start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        """Numerators and denominators summed to ``level`` for the chosen areas, metrics and periods.
+
+        ``area_codes`` picks areas at ``level``; ``within`` = (level, code) picks every area at ``level``
+        inside one ancestor (e.g. all practices within a PCN). Returns one row per metric, area, period and
+        breakdown value, with ``n_orgs`` (how many published units were summed).
+
+        Each value counts under the hierarchy membership valid on its period's first day (a practice that moved
+        PCN counts under its old PCN for earlier periods). Suppressed rows (numerator null) add to neither the
+        numerator nor the denominator, so a suppressed count never acts as a zero.
+        """
+        from_rollup = level != "practice" and self.has_rollup(snapshot)
+        filters = _FILTERS.format(within=_LEVEL_COLUMN[within[0]] if within else "NULL")
+        sql = (_ROLLUP_AGGREGATE if from_rollup else _VALUES_AGGREGATE).format(area=_LEVEL_COLUMN[level],
+                                                                                filters=filters)
+        codes = list(area_codes) if area_codes is not None else None
+        within_code = within[1] if within else None
+        params = [snapshot, breakdown, *([level] if from_rollup else []), list(metric_ids), codes, codes,
+                  within_code, within_code, start, start, end, end]
+        return self._query(sql, params)
+
+    @_memoised
+    def period_range(self, snapshot: date) -> tuple[date, date]:
+        """First period start and last period end of the monthly metrics in a snapshot (from the ICS totals when
+        the snapshot has a roll-up: a few thousand rows instead of every practice's)."""
+        table, where = ("area_values", "AND level = 'ics'") if self.has_rollup(snapshot) else ("metric_values", "")
+        frame = self._query(f"""
+            SELECT min(period_start) AS first, max(period_end) AS last FROM {table}
+            WHERE snapshot_date = ? AND breakdown = 'all' {where}
+              AND period_end = last_day(period_start)""", [snapshot])
+        return frame.at[0, "first"].date(), frame.at[0, "last"].date()
+
+
+def _create_views(con: duckdb.DuckDBPyConnection, root: str,
+                  files: dict[str, list[Path]]) -> tuple[tuple, frozenset]:
     """(Re)create ``metric_values`` and ``area_values`` views and the ``orgs`` table (a few thousand rows per
     snapshot, read on every click) over the readable files only. Returns the unreadable (path, reason) pairs
     and the snapshots with a matching roll-up."""
@@ -141,7 +323,7 @@ def _create_views(con: duckdb.DuckDBPyConnection, root: str, files: dict[str, li
     for table, paths in files.items():
         readable[table] = []
         for path in paths:
-            footer = _footer(path)
+            footer = layout.footer(path)
             if isinstance(footer, str):
                 skipped.append((str(path), footer))
             elif table != "area_values" or _rollup_matches(path, footer):
@@ -161,100 +343,7 @@ def _create_views(con: duckdb.DuckDBPyConnection, root: str, files: dict[str, li
     if rollups:
         con.execute(f"CREATE OR REPLACE VIEW area_values AS {_source(con, 'area_values', rollups)}")
     served = {p.parent for p in readable["metric_values"]}
-    return skipped, frozenset(_snapshot_date(p.parent) for p in rollups if p.parent in served)
-
-
-def _stamp(path: Path) -> tuple[str, int, int]:
-    try:
-        info = path.stat()
-    except OSError:  # removed since it was listed: the next refresh sees the new state
-        return str(path), -1, -1
-    return str(path), info.st_size, info.st_mtime_ns
-
-
-def _refresh_views(root: str, con: duckdb.DuckDBPyConnection) -> _Views:
-    """Rebuild the views when files were added, replaced or removed since they were built (a new snapshot
-    appears without a restart; a file corrupted later is left out)."""
-    files = _parquet_files(root)
-    signature = tuple(_stamp(p) for paths in files.values() for p in paths)
-    with _VIEWS_LOCK:
-        state = _VIEW_STATE.get(root)
-        if state is None or state.signature != signature:
-            _VIEW_STATE[root] = state = _Views(signature, *_create_views(con, root, files))
-        return state
-
-
-@st.cache_resource(show_spinner=False)
-def connection(root: str) -> duckdb.DuckDBPyConnection:
-    """The process-wide connection, with ``metric_values``, ``area_values`` and ``orgs`` over the readable parquet.
-
-    A corrupt or truncated file is left out (``unreadable_files`` says which), so the rest is served. Parquet
-    footers are cached: every query would otherwise re-read the footers of every snapshot's file.
-    """
-    if not snapshot_dirs(root):
-        raise NoDataError(f"no snapshots under {root}")
-    con = duckdb.connect()
-    con.execute("SET parquet_metadata_cache = true")
-    with _VIEWS_LOCK:
-        _VIEW_STATE.pop(root, None)
-    _refresh_views(root, con)
-    return con
-
-
-def unreadable_files(root: str) -> list[tuple[str, str]]:
-    """(path, reason) of each parquet file under the root that could not be read and is not being served."""
-    return list(_refresh_views(root, connection(root)).unreadable)
-
-
-def has_rollup(root: str, snapshot: date) -> bool:
-    """True when area questions about this snapshot are answered from its roll-up."""
-    return snapshot in _refresh_views(root, connection(root)).rolled_up
-
-
-def _query(root: str, sql: str, params: list | None = None) -> pd.DataFrame:
-    con = connection(root)
-    _refresh_views(root, con)
-    cursor = con.cursor()
-    try:
-        return cursor.execute(sql, params or []).df()
-    finally:
-        cursor.close()
-
-
-@st.cache_data(max_entries=QUERY_CACHE_ENTRIES, show_spinner=False, ttl=60)
-def snapshots(root: str) -> list[date]:
-    """Snapshot dates, oldest first (listed from the partition folders, cheap, refreshed each minute); a snapshot
-    with an unreadable values or orgs file is left out (an unreadable roll-up only makes it slower)."""
-    dirs = snapshot_dirs(root)
-    unreadable = [Path(path) for path, _ in unreadable_files(root)] if dirs else []
-    broken = {path.parent for path in unreadable if path.name != ROLLUP_FILE}
-    return [_snapshot_date(p) for p in dirs if p not in broken]
-
-
-@st.cache_data(max_entries=QUERY_CACHE_ENTRIES, show_spinner=False)
-def snapshot_summary(root: str, snapshot: date) -> dict:
-    """Row and metric counts and the span of periods in one snapshot: the rows from the parquet footer, the
-    rest from the roll-up's ICS rows (every value belongs to an ICS), so nothing is scanned."""
-    folder = Path(root) / f"snapshot_date={snapshot.isoformat()}"
-    rows = pq.ParquetFile(folder / METRIC_VALUES_FILE).metadata.num_rows
-    source = ("area_values", "AND level = 'ics'") if has_rollup(root, snapshot) else ("metric_values", "")
-    frame = _query(root, f"""
-        SELECT count(DISTINCT metric_id) AS metrics, min(period_start) AS first_period,
-               max(period_end) AS last_period_end
-        FROM {source[0]} WHERE snapshot_date = ? {source[1]}""", [snapshot])
-    return {"rows": rows, **frame.iloc[0].to_dict()}
-
-
-@st.cache_data(max_entries=QUERY_CACHE_ENTRIES, show_spinner=False)
-def orgs(root: str, snapshot: date, org_type: str | None = None, parent_code: str | None = None) -> pd.DataFrame:
-    """Organisations in a snapshot, optionally of one type and/or under one parent (each once, its newest
-    membership). ``org_type='place'`` lists the places (groups of boroughs such as the Bi-borough)."""
-    return _query(root, """
-        SELECT org_code, org_name, org_type, parent_code, borough_code, pcn_code, place_code, list_size,
-               imd_score, imd_decile
-        FROM current_orgs
-        WHERE snapshot_date = ? AND (? IS NULL OR org_type = ?) AND (? IS NULL OR parent_code = ?)
-        ORDER BY org_name""", [snapshot, org_type, org_type, parent_code, parent_code])
+    return tuple(skipped), frozenset(layout.snapshot_date(p.parent) for p in rollups if p.parent in served)
 
 
 _FILTERS = """
@@ -263,31 +352,6 @@ _FILTERS = """
           AND (? IS NULL OR {within} = ?)
           AND (? IS NULL OR period_start >= ?)
           AND (? IS NULL OR period_end <= ?)"""
-
-
-@st.cache_data(max_entries=QUERY_CACHE_ENTRIES, show_spinner=False)
-def aggregate(root: str, snapshot: date, metric_ids: tuple[str, ...], level: Level,
-              area_codes: tuple[str, ...] | None = None, within: tuple[Level, str] | None = None,
-              breakdown: str = "all", start: date | None = None, end: date | None = None) -> pd.DataFrame:
-    """Numerators and denominators summed to ``level`` for the chosen areas, metrics and periods.
-
-    ``area_codes`` picks areas at ``level``; ``within`` = (level, code) picks every area at ``level``
-    inside one ancestor (e.g. all practices within a PCN). Returns one row per metric, area, period and
-    breakdown value, with ``n_orgs`` (how many published units were summed).
-
-    Each value counts under the hierarchy membership valid on its period's first day (a practice that moved
-    PCN counts under its old PCN for earlier periods). Suppressed rows (numerator null) add to neither the
-    numerator nor the denominator, so a suppressed count never acts as a zero.
-    """
-    from_rollup = level != "practice" and has_rollup(root, snapshot)
-    filters = _FILTERS.format(within=_LEVEL_COLUMN[within[0]] if within else "NULL")
-    sql = (_ROLLUP_AGGREGATE if from_rollup else _VALUES_AGGREGATE).format(area=_LEVEL_COLUMN[level], filters=filters)
-    codes = list(area_codes) if area_codes is not None else None
-    within_code = within[1] if within else None
-    params = [snapshot, breakdown, *([level] if from_rollup else []), list(metric_ids), codes, codes,
-              within_code, within_code, start, start, end, end]
-    return _query(root, sql, params)
-
 
 _ORDER = "ORDER BY metric_id, area_code, period_start, breakdown_value"
 # Today's sums from every published unit, joined to the membership valid on the period's first day.
@@ -313,18 +377,6 @@ _ROLLUP_AGGREGATE = f"""
     FROM area_values
     WHERE snapshot_date = ? AND breakdown = ? AND level = ? {{filters}}
     GROUP BY ALL {_ORDER}"""
-
-
-@st.cache_data(max_entries=QUERY_CACHE_ENTRIES, show_spinner=False)
-def period_range(root: str, snapshot: date) -> tuple[date, date]:
-    """First period start and last period end of the monthly metrics in a snapshot (from the ICS totals when
-    the snapshot has a roll-up: a few thousand rows instead of every practice's)."""
-    source = ("area_values", "AND level = 'ics'") if has_rollup(root, snapshot) else ("metric_values", "")
-    frame = _query(root, f"""
-        SELECT min(period_start) AS first, max(period_end) AS last FROM {source[0]}
-        WHERE snapshot_date = ? AND breakdown = 'all' {source[1]}
-          AND period_end = last_day(period_start)""", [snapshot])
-    return frame.at[0, "first"].date(), frame.at[0, "last"].date()
 
 
 # ------------------------------------------------------------------------------------------- roll-ups
@@ -384,12 +436,12 @@ def build_missing_rollups(root: Path | str) -> dict[str, int]:
     """Roll-ups for the snapshots under ``root`` that have none or a stale one (data written before roll-ups
     existed), each staged and renamed into place. Returns rows written per snapshot folder."""
     written = {}
-    for folder in snapshot_dirs(root):
+    for _, folder in layout.snapshot_folders(root):
         target = folder / ROLLUP_FILE
-        footer = _footer(target) if target.exists() else None
+        footer = layout.footer(target) if target.exists() else None
         if footer is not None and not isinstance(footer, str) and _rollup_matches(target, footer):
             continue
-        staged = folder / f".{ROLLUP_FILE}.part"
+        staged = folder / f".{ROLLUP_FILE}{layout.STAGED_SUFFIX}"
         written[folder.name] = write_rollup(folder / METRIC_VALUES_FILE, folder / ORGS_FILE, staged)
         os.replace(staged, target)
     return written

@@ -11,11 +11,11 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from metrics import reports, store
+from metrics import areas, reports
+from metrics.areas import Area
 from metrics.catalogue import Metric
 from metrics.periods import month_end
-from metrics.reports import Area
-from metrics.settings import store_root
+from metrics.store import Store
 from metrics.stats import funnel_limits
 
 # Registered patients aged 65+ are this metric's denominator: the age profile used to find similar practices.
@@ -63,27 +63,27 @@ def funnel_curve(practices: pd.DataFrame, metric: Metric, average: float, points
     return pd.DataFrame({"denominator": grid, **{k: np.asarray(v) for k, v in limits.items()}})
 
 
-def practices_against_nwl(snapshot: date, metric: Metric, scope: Area, month: str,
+def practices_against_nwl(store: Store, snapshot: date, metric: Metric, scope: Area, month: str,
                           names: dict[str, str], pcn_names: dict[str, str]) -> tuple[pd.DataFrame, float | None]:
     """Practices in ``scope`` with CIs and funnel labels against the NWL average, and that average."""
-    practices = reports.compare_within(snapshot, metric, scope, "practice", month, names)
-    nwl = reports.scorecard_value(snapshot, metric, Area("QRV", "NWL", "ics"), month)
+    practices = reports.compare_within(store, snapshot, metric, scope, "practice", month, names)
+    nwl = reports.scorecard_value(store, snapshot, metric, areas.home_ics(store, snapshot), month)
     if practices.empty or nwl is None:
         return pd.DataFrame(), None
     practices = reports.against_benchmark(practices, metric, nwl)
-    practices["pcn_name"] = practices["area_code"].map(pcn_names).fillna("Unallocated")
+    practices["pcn_name"] = practices["area_code"].map(pcn_names).fillna(areas.UNALLOCATED)
     return funnel_frame(practices, metric, nwl), nwl
 
 
-def practice_profiles(snapshot: date, month: str) -> pd.DataFrame:
+def practice_profiles(store: Store, snapshot: date, month: str) -> pd.DataFrame:
     """List size, deprivation and share aged 65+ per practice: what 'similar' is measured on.
 
     Only the latest period is read per practice, found first from the ICS totals (at England scale every
     practice's whole series is hundreds of thousands of rows)."""
-    orgs = store.orgs(store_root(), snapshot, "practice")[["org_code", "org_name", "list_size", "imd_score"]]
-    totals = store.aggregate(store_root(), snapshot, (AGE_PROFILE_METRIC,), "ics", end=month_end(month))
+    orgs = store.orgs(snapshot, "practice")[["org_code", "org_name", "list_size", "imd_score"]]
+    totals = store.aggregate(snapshot, (AGE_PROFILE_METRIC,), "ics", end=month_end(month))
     start = totals["period_start"].max().date() if len(totals) else None
-    age = store.aggregate(store_root(), snapshot, (AGE_PROFILE_METRIC,), "practice", start=start,
+    age = store.aggregate(snapshot, (AGE_PROFILE_METRIC,), "practice", start=start,
                           end=month_end(month))
     latest = age[age["period_start"] == age["period_start"].max()].set_index("area_code")["denominator"]
     profiles = orgs.assign(registered_65_plus=orgs["org_code"].map(latest))

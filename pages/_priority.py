@@ -11,7 +11,7 @@ from metrics import icons as icon_lib
 from metrics.catalogue import BREAKDOWN_LABEL, Metric, catalogue
 from metrics.filters import ViewState
 from metrics.periods import month_end, month_name
-from metrics.reports import Area
+from metrics.areas import Area
 
 BREAKDOWN_ORDER = ["ethnicity", "imd_quintile", "age_band", "sex"]
 
@@ -45,8 +45,8 @@ def icons(row: pd.Series) -> None:
 
 def trend(view: ViewState, area: Area, metric: Metric, row: pd.Series) -> None:
     """The XmR (SPC) chart of the area's series, and the same series beside its borough and NWL."""
-    areas = [area] + ([ui.borough_area(view)] if area.level == "pcn" else []) + [ui.NWL]
-    frame = reports.series(view.snapshot, [metric.id], areas, end=month_end(view.period))
+    areas = [area] + ([ui.borough_area(view)] if area.level == "pcn" else []) + [ui.home_ics(view)]
+    frame = reports.series(ui.app_store(), view.snapshot, [metric.id], areas, end=month_end(view.period))
     mine = frame[frame["area_code"] == area.code]
     if mine.empty:
         st.info(f"No {metric.short_title} data for {area.name}.")
@@ -83,7 +83,7 @@ def trend(view: ViewState, area: Area, metric: Metric, row: pd.Series) -> None:
 
 def comparison(view: ViewState, parent: Area, level: str, metric: Metric, names: dict[str, str]) -> None:
     """Areas inside ``parent`` ranked, with CIs, against the parent's own figure."""
-    frame = reports.compare_within(view.snapshot, metric, parent, level, view.period, names)
+    frame = reports.compare_within(ui.app_store(), view.snapshot, metric, parent, level, view.period, names)
     if frame.empty:
         st.info(f"No {level}-level data for {metric.short_title}.")
         return
@@ -103,11 +103,11 @@ def breakdowns(view: ViewState, area: Area, metric: Metric) -> None:
     if not metric.breakdowns:
         return
     st.subheader("Inequalities")
-    overall = reports.scorecard_value(view.snapshot, metric, area, view.period)
+    overall = reports.scorecard_value(ui.app_store(), view.snapshot, metric, area, view.period)
     kinds = sorted(metric.breakdowns, key=BREAKDOWN_ORDER.index)
     for start in range(0, len(kinds), 2):
         for col, kind in zip(st.columns(2), kinds[start:start + 2]):
-            frame = reports.breakdown(view.snapshot, metric, area, kind, view.period)
+            frame = reports.breakdown(ui.app_store(), view.snapshot, metric, area, kind, view.period)
             if frame.empty:
                 continue
             with col:
@@ -131,7 +131,7 @@ def render(priority_id: str) -> None:
     metrics = catalogue().for_page(priority_id)
     area = ui.focus_area(view)
     ui.page_header(priority.title, priority.question, view)
-    card = reports.scorecard(view.snapshot, area, ui.NWL, view.period, metrics)
+    card = reports.scorecard(ui.app_store(), view.snapshot, area, ui.home_ics(view), view.period, metrics)
     headline(card)
 
     metric = ui.metric_picker(metrics, view, label="Explore a metric")

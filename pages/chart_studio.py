@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from metrics import exports, store, ui
+from metrics import exports, ui
 from metrics.catalogue import BREAKDOWN_LABEL, catalogue
 from metrics.periods import month_name, month_options
-from metrics.settings import store_root
-from metrics.ui_downloads import chart_downloads
+from metrics.ui.downloads import chart_downloads
 
 view = ui.current_view()
+store = ui.app_store()
 ui.page_header("Chart studio", "A clean, branded chart for a newsletter, board paper or slide, with the data "
                "behind it.", view)
 
@@ -22,7 +22,7 @@ with left:
     if kind == "breakdown":
         breakdown = st.selectbox("Breakdown", metric.breakdowns, format_func=BREAKDOWN_LABEL.get,
                                  key="studio_breakdown")
-    first, last = store.period_range(store_root(), view.snapshot)
+    first, last = store.period_range(view.snapshot)
     months = month_options(first, last)[::-1]
     if kind == "trend":
         start, end = st.select_slider("Periods", months, value=(months[max(0, len(months) - 24)], view.period),
@@ -36,13 +36,13 @@ with left:
 
 with right:
     try:
-        fig, data = exports.studio_figure(kind, metric.id, area, start, end, view.snapshot, title=title or None,
+        fig, data = exports.studio_figure(store, kind, metric.id, area, start, end, view.snapshot, title=title or None,
                                           subtitle=subtitle or None, breakdown=breakdown)
     except ValueError as problem:
         st.warning(str(problem))
         st.stop()
     st.plotly_chart(fig, key="studio_preview", width="stretch", config={"displaylogo": False})
-    chart_downloads(fig, data, exports.studio_meta(kind, fig, data, metric.id, area, view.snapshot),
+    chart_downloads(fig, data, exports.studio_meta(store, kind, fig, data, metric.id, area, view.snapshot),
                     key="studio_download")
     st.caption("Downloads carry the title, a footnote with source and snapshot date, NHS colours, and "
                "suppress counts of 1 to 7 (the image drops those points; the CSV shows *).")

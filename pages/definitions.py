@@ -32,7 +32,7 @@ st.dataframe(table, hide_index=True, width="stretch",
 st.caption(f"{len(table)} of {len(rows)} metrics.")
 
 st.subheader("Snapshots held")
-st.dataframe(reports.snapshot_table(), hide_index=True, width="stretch",
+st.dataframe(reports.snapshot_table(ui.app_store()), hide_index=True, width="stretch",
              column_config={"Rows": st.column_config.NumberColumn(format="%,d")})
 st.caption("A snapshot is one monthly extract: the numbers as they were known on that date. Snapshots are never "
            "overwritten, so a past meeting's view can be rebuilt exactly (choose it under 'Data as at').")

@@ -11,11 +11,10 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from metrics import store, ui
+from metrics import ui
 from metrics.ingest.load import FORMATS, Prepared, Source, commit, prepare
 from metrics.ingest.model import MAX_LISTED_PROBLEMS, LoadOptions
 from metrics.ingest.snapshot_writer import SnapshotError, base_snapshot
-from metrics.settings import data_root
 
 FORMAT_LABELS = {
     "fingertips": "OHID Fingertips export (27 columns, any mapped indicator)",
@@ -28,7 +27,7 @@ STATE_KEY, DONE_KEY = "ingest_prepared", "ingest_done"
 
 
 def _default_snapshot() -> date:
-    newest = base_snapshot(data_root())
+    newest = base_snapshot(ui.data_root())
     return max(date.today(), newest[0] + timedelta(days=1)) if newest else date.today()
 
 
@@ -50,7 +49,7 @@ def _form() -> None:
                                   counts_rounded_to_5=rounded, as_of=as_of)
             with st.spinner("Validating"):
                 st.session_state[STATE_KEY] = prepare(options, [Source(f.name, f.getvalue()) for f in files],
-                                                      data_root())
+                                                      ui.data_root())
 
 
 def _report(prepared: Prepared) -> None:
@@ -86,11 +85,10 @@ def _commit(prepared: Prepared) -> None:
         st.warning("Some rows were rejected; only the valid rows will be added.")
     if st.button(f"Add as snapshot {snapshot}", type="primary"):
         try:
-            result, side_files = commit(prepared, data_root())
+            result, side_files = commit(prepared, ui.data_root())
         except SnapshotError as error:
             st.error(str(error))
             return
-        store.snapshots.clear()
         del st.session_state[STATE_KEY]
         st.session_state[DONE_KEY] = (
             f"Snapshot {result.snapshot} added: {result.rows:,} rows ({result.new_rows:,} new, "

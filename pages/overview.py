@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from metrics import charts, icons, narrative, reports, ui, ui_downloads
+from metrics import charts, icons, narrative, reports, ui
+from metrics.ui import downloads
 from metrics.catalogue import catalogue
 from metrics.periods import month_name
 
@@ -44,10 +45,11 @@ area = ui.focus_area(view)
 ui.page_header(f"System oversight: {area.name}", "What is on track, what is off track, and what changed "
                "since last period?", view)
 
-card = reports.scorecard(view.snapshot, area, ui.NWL, view.period)
+store = ui.app_store()
+card = reports.scorecard(store, view.snapshot, area, ui.home_ics(view), view.period)
 exceptions = reports.exceptions(card)
 if area.level == "borough":
-    ui_downloads.pack_download(view.borough, view.period, view.snapshot)
+    downloads.pack_download(store, view.borough, view.period, view.snapshot)
 
 counts = card["rag"].value_counts()
 cols = st.columns(4)

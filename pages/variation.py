@@ -10,11 +10,12 @@ ui.page_header("Variation explorer", "Which practices differ from the NWL averag
                "would explain?", view)
 
 metric = ui.metric_picker(catalogue().practice_level(), view, label="Practice-level metric")
+store = ui.app_store()
 scope = ui.focus_area(view)
 if st.toggle("Show every NWL practice", key="variation_all_nwl"):
-    scope = ui.NWL
+    scope = ui.home_ics(view)
 names = ui.org_names(view.snapshot)
-practices, nwl = variation.practices_against_nwl(view.snapshot, metric, scope, view.period, names,
+practices, nwl = variation.practices_against_nwl(store, view.snapshot, metric, scope, view.period, names,
                                                  ui.practice_pcn_names(view.snapshot))
 if practices.empty:
     st.info(f"No practice data for {metric.short_title} in {scope.name}.")
@@ -49,11 +50,11 @@ ui.show_figure(charts.caterpillar_chart(
 st.subheader("Similar practices")
 st.caption(f"The {variation.SIMILAR_PRACTICES} NWL practices most like the chosen one in list size, deprivation "
            "(IMD 2019 score) and share of patients aged 65+, compared on this metric.")
-profiles = variation.practice_profiles(view.snapshot, view.period)
+profiles = variation.practice_profiles(store, view.snapshot, view.period)
 choices = [c for c in practices.sort_values("area_name")["area_code"] if c in set(profiles["org_code"])]
 chosen = st.selectbox("Practice", choices, format_func=lambda c: names.get(c, c), key="variation_practice")
 peers = variation.nearest_neighbours(profiles, chosen)
-group = variation.practices_against_nwl(view.snapshot, metric, ui.NWL, view.period, names,
+group = variation.practices_against_nwl(store, view.snapshot, metric, ui.home_ics(view), view.period, names,
                                         ui.practice_pcn_names(view.snapshot))[0]
 group = group[group["area_code"].isin([chosen, *peers["org_code"]])]
 if len(group) > 1:

@@ -12,14 +12,15 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from benchmarks import peak_rss_mb, rollups
+from benchmarks import peak_rss_mb
 from benchmarks.__main__ import compose, markdown
-from benchmarks.baseline import PandasStore, patched_store
+from benchmarks.baseline import PandasStore
 from benchmarks.compare import differences
-from benchmarks.queries import PRIORITIES, query_set, scene
+from benchmarks.queries import PRIORITIES, Scene, query_set, scene
 from benchmarks.run_queries import clear_caches, prepare_rollups, record, replay, run
 from benchmarks.run_queries import main as run_queries_main
-from metrics import store, variation
+from metrics import layout, variation
+from metrics.store import Store
 from metrics.catalogue import catalogue
 from metrics.demo import generate_demo
 
@@ -39,58 +40,46 @@ def tiny_root(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture()
-def on_root(tiny_root, monkeypatch):
-    monkeypatch.setenv("ICP_DATA_ROOT", tiny_root)
-    clear_caches(cold=True)
-    yield scene(tiny_root)
-    clear_caches(cold=True)
+def on_root(tiny_root) -> Scene:
+    return scene(Store(tiny_root))
 
 
-def _answers(query, s) -> tuple[list, object]:
-    """The query's store calls replayed and its library call run, on whatever store is in place."""
-    clear_caches(cold=False)
+def _answers(query, s: Scene) -> tuple[list, object]:
+    """The query's store calls replayed and its library call run, on the scene's store."""
+    clear_caches(s.store, cold=False)
     calls = record(query, s)
     assert calls, f"{query.name} asks the store nothing"
-    return replay(calls), query.run(s)
+    return replay(calls, s.store), query.run(s)
 
 
-def test_every_query_agrees_with_and_without_rollups_and_with_pandas(on_root):
-    snapshots = store.snapshots(on_root.root)
-    assert snapshots and all(store.has_rollup(on_root.root, snap) for snap in snapshots)  # roll-ups are exercised
-    engine = PandasStore()
+def test_every_query_agrees_with_and_without_rollups_and_with_pandas(on_root, tiny_root):
+    snapshots = on_root.store.snapshots()
+    assert snapshots and all(on_root.store.has_rollup(snap) for snap in snapshots)  # roll-ups are exercised
+    plain = Scene(**{**on_root.__dict__, "store": Store(tiny_root, use_rollups=False)})
+    pandas = Scene(**{**on_root.__dict__, "store": PandasStore(tiny_root)})
+    assert not plain.store.has_rollup(on_root.snapshot)
     for query in query_set():
         shipped_calls, shipped_section = _answers(query, on_root)
-        with rollups(False):
-            assert not store.has_rollup(on_root.root, on_root.snapshot)
-            plain_calls, plain_section = _answers(query, on_root)
-        with patched_store(engine):
-            engine.reset()
-            pandas_calls, pandas_section = replay(record(query, on_root)), query.run(on_root)
-        for label, calls, section in (("without roll-ups", plain_calls, plain_section),
-                                      ("pandas", pandas_calls, pandas_section)):
+        for label, other in (("without roll-ups", plain), ("pandas", pandas)):
+            calls, section = _answers(query, other)
             assert differences(shipped_calls, calls, f"{query.name} vs {label}") == []
             assert differences(shipped_section, section, f"{query.name} vs {label}") == []
-    assert store.has_rollup(on_root.root, on_root.snapshot)  # the switch puts the shipped store back
 
 
-def test_the_switch_changes_where_area_figures_come_from(on_root, monkeypatch):
+def test_the_switch_changes_where_area_figures_come_from(tiny_root, monkeypatch):
     sql_run: list[str] = []
-    query_function = store._query
+    query_function = Store._query
 
-    def spy(root, sql, params=None):
+    def spy(self, sql, params=None):
         sql_run.append(sql)
-        return query_function(root, sql, params)
+        return query_function(self, sql, params)
 
-    monkeypatch.setattr(store, "_query", spy)
+    monkeypatch.setattr(Store, "_query", spy)
     overview = next(q for q in query_set() if q.name == "overview.scorecard")
-    _answers(overview, on_root)
+    _answers(overview, scene(Store(tiny_root)))
     assert any("FROM area_values" in sql for sql in sql_run)
     sql_run.clear()
-    with rollups(False):
-        _answers(overview, on_root)
-        with rollups(True):  # nested: the shipped store again, as run_queries checks answers against it
-            assert store.has_rollup(on_root.root, on_root.snapshot)
-        assert not store.has_rollup(on_root.root, on_root.snapshot)
+    _answers(overview, scene(Store(tiny_root, use_rollups=False)))
     assert sql_run and not any("area_values" in sql for sql in sql_run)
 
 
@@ -98,14 +87,14 @@ def test_missing_rollups_are_built_before_measuring(tiny_root, tmp_path):
     root = tmp_path / "older"
     shutil.copytree(tiny_root, root)
     newest = sorted(root.glob("snapshot_date=*"))[-1]
-    (newest / store.ROLLUP_FILE).unlink()
+    (newest / layout.ROLLUP_FILE).unlink()
     out = tmp_path / "prepared.json"
     assert run_queries_main(["--root", str(root), "--out", str(out), "--prepare", "nwl"]) == 0  # as __main__ runs it
     prepared = json.loads(out.read_text())
     assert prepared["generated"] is None  # the data was there: only the roll-up was missing
     built = prepared["rollups_built"]["rows"]
     assert list(built) == [newest.name] and built[newest.name] > 0
-    assert store.has_rollup(str(root), date.fromisoformat(newest.name.split("=")[1]))
+    assert Store(root).has_rollup(date.fromisoformat(newest.name.split("=")[1]))
     assert prepare_rollups(str(root))["rows"] == {}  # nothing left to build
 
 
@@ -123,17 +112,16 @@ def test_the_answers_compared_are_not_empty(on_root):
     assert len(queries["frailty.pcns_in_borough"].run(on_root)) >= 5
 
 
-def test_a_wrong_baseline_answer_is_caught(on_root):
-    engine = PandasStore()
-    engine.load(on_root.root, on_root.snapshot)
-    values = engine.values[(on_root.root, on_root.snapshot)]
+def test_a_wrong_baseline_answer_is_caught(on_root, tiny_root):
+    engine = PandasStore(tiny_root)
+    engine.load(on_root.snapshot)
+    values = engine.values[on_root.snapshot]
     harrow_practice = next(code for code, pcn in on_root.practice_pcns.items() if pcn == on_root.pcn.name)
     values.loc[values["org_code"] == harrow_practice, "numerator"] += 1
     query = next(q for q in query_set() if q.name == "frailty.practices_in_pcn")
     calls = record(query, on_root)
-    ours = replay(calls)
-    with patched_store(engine):
-        theirs = replay(calls)
+    ours = replay(calls, on_root.store)
+    theirs = replay(calls, engine)
     assert any("numerator" in d for d in differences(ours, theirs))
 
 
@@ -152,8 +140,7 @@ def _pages(overview_ms: float, rss_mb: float) -> dict:
             "pages": {"overview": {"uncached": {"median_ms": overview_ms}, "cached": {"median_ms": 1.0}}}}
 
 
-def test_bench_json_has_both_engines_and_the_report_shows_them(tiny_root, monkeypatch):
-    monkeypatch.setenv("ICP_DATA_ROOT", tiny_root)  # run() points the library at the root it times
+def test_bench_json_has_both_engines_and_the_report_shows_them(tiny_root):
     only = ["overview.scorecard", "phm.trend"]
     part = {"size": "nwl", "generated": None, "rollups_built": {"rows": {}, "seconds": 0.0},
             "queries": run(tiny_root, repeats=1, baseline_repeats=1, only=only),

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from metrics import store
+from metrics.store import Store
 from metrics.catalogue import catalogue
 from metrics.demo import DEMO_SNAPSHOTS, generate_demo
 from metrics.hierarchy import build_orgs
@@ -326,4 +326,4 @@ def test_regenerating_replaces_snapshots_and_never_exposes_staged_files(tmp_path
 
 def test_every_demo_snapshot_has_a_matching_area_rollup(demo) -> None:
     root = str(demo[0])
-    assert all(store.has_rollup(root, snapshot) for snapshot in DEMO_SNAPSHOTS)
+    assert all(Store(root).has_rollup(snapshot) for snapshot in DEMO_SNAPSHOTS)

@@ -11,7 +11,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from metrics import demo, store
+from metrics import demo
+from metrics.store import Store
 from metrics.__main__ import main
 from metrics.demo_england import (
     SCALES, TARGET_PCNS, TARGET_PRACTICES, england_orgs, generate_england, synthetic_icss,
@@ -68,7 +69,7 @@ def test_files_have_the_demo_schema_and_no_staging_is_left(small_root):
     assert [f.name.split("=")[1] for f in folders] == [d.isoformat() for d in demo.DEMO_SNAPSHOTS]
     for folder in folders:
         assert pq.read_schema(folder / "metric_values.parquet").equals(demo.METRIC_VALUES_SCHEMA)
-        assert store.has_rollup(str(small_root), date.fromisoformat(folder.name.split("=")[1]))
+        assert Store(small_root).has_rollup(date.fromisoformat(folder.name.split("=")[1]))
     assert not list(small_root.glob(".england-tmp-*"))
 
 

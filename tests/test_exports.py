@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metrics import charts, exports, reports, store
+from metrics import areas, charts, exports, reports
+from metrics.areas import Area
 from metrics.catalogue import catalogue
 from metrics.demo import generate_demo
-from metrics.reports import Area
-from metrics.settings import store_root
+from metrics.store import Store
 
 SNAP = date(2026, 10, 5)
 HARROW = Area("E09000015", "Harrow", "borough")
@@ -39,15 +39,14 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def demo(demo_root, monkeypatch) -> Path:
-    monkeypatch.setenv("ICP_DATA_ROOT", str(demo_root))
-    return demo_root
+@pytest.fixture(scope="module")
+def demo(demo_root) -> Store:
+    return Store(demo_root)
 
 
-def practices(metric_id: str) -> pd.DataFrame:
-    names = dict(zip(store.orgs(store_root(), SNAP)["org_code"], store.orgs(store_root(), SNAP)["org_name"]))
-    return reports.compare_within(SNAP, catalogue().metric(metric_id), SPHERE, "practice", "2026-09", names)
+def practices(demo: Store, metric_id: str) -> pd.DataFrame:
+    names = areas.org_names(demo, SNAP)
+    return reports.compare_within(demo, SNAP, catalogue().metric(metric_id), SPHERE, "practice", "2026-09", names)
 
 
 def meta_for(metric_id: str, title: str = "A title", area: str = "Sphere PCN practices") -> exports.ChartMeta:
@@ -132,7 +131,7 @@ def test_two_hidden_siblings_need_no_more():
 
 def test_csv_has_title_rows_and_suppresses_demo_small_counts(demo):
     for metric_id in ("falls_admissions_65_plus", "mmr1_24_months", "ld_annual_health_checks"):
-        data = practices(metric_id)
+        data = practices(demo, metric_id)
         metric = catalogue().metric(metric_id)
         raw_small = data["numerator"].between(1, 7) | (
             (data["denominator"] - data["numerator"]).between(1, 7) if metric.unit == "percent" else False)
@@ -167,8 +166,8 @@ def test_series_summaries_are_dropped_when_a_value_is_hidden():
 # --- Export styling and images ------------------------------------------------------------------
 
 
-def comparison(metric_id: str) -> tuple:
-    data = practices(metric_id)
+def comparison(demo: Store, metric_id: str) -> tuple:
+    data = practices(demo, metric_id)
     metric = catalogue().metric(metric_id)
     fig = charts.comparison_chart(data, metric, charts.chart_title(metric, "Practices in Sphere PCN", "Sep 2026"),
                                   benchmark_label="Sphere PCN")
@@ -176,7 +175,7 @@ def comparison(metric_id: str) -> tuple:
 
 
 def test_export_figure_is_titled_footnoted_and_has_no_screen_only_parts(demo):
-    fig, data, meta = comparison("falls_admissions_65_plus")
+    fig, data, meta = comparison(demo, "falls_admissions_65_plus")
     out = exports.export_figure(fig, meta, data)
     assert out.layout.title.text.startswith("Falls admissions 65+ (per 100,000), Practices in Sphere PCN")
     notes = [a.text for a in out.layout.annotations if "Source:" in a.text]
@@ -192,7 +191,7 @@ def test_export_figure_is_titled_footnoted_and_has_no_screen_only_parts(demo):
 
 def test_exported_chart_leaves_out_every_point_the_csv_hides(demo):
     for metric_id in ("falls_admissions_65_plus", "mmr1_24_months"):
-        fig, data, meta = comparison(metric_id)
+        fig, data, meta = comparison(demo, metric_id)
         hidden = set(data.loc[exports.suppression_flags(data)["value"], "area_name"])
         assert hidden, "the test needs hidden practices"
         out = exports.export_figure(fig, meta, data)
@@ -208,7 +207,7 @@ def test_exported_chart_leaves_out_every_point_the_csv_hides(demo):
 
 
 def test_trend_masks_points_on_lines_and_ci_band_too(demo):
-    data = reports.series(SNAP, ["falls_admissions_65_plus"], [SPHERE], end=date(2026, 9, 30))
+    data = reports.series(demo, SNAP, ["falls_admissions_65_plus"], [SPHERE], end=date(2026, 9, 30))
     data = data.assign(numerator=data["numerator"].where(data.index != 5, 4.0))  # one small month
     data = reports.with_ci(data)
     metric = catalogue().metric("falls_admissions_65_plus")
@@ -257,7 +256,7 @@ def squeeze(text: str) -> str:
 
 
 def test_svg_chart_labels_hold_no_small_counts(demo):
-    fig, data, meta = comparison("falls_admissions_65_plus")
+    fig, data, meta = comparison(demo, "falls_admissions_65_plus")
     labels, ticks = svg_texts(exports.chart_svg(fig, meta, data))
     assert ticks, "the value axis has numeric ticks"
     named = {label.removesuffix(" *") for label in labels}
@@ -271,7 +270,7 @@ def test_svg_chart_labels_hold_no_small_counts(demo):
 
 
 def test_png_is_wide_enough_for_slides_and_the_renderer_is_reused(demo):
-    fig, data, meta = comparison("mmr1_24_months")
+    fig, data, meta = comparison(demo, "mmr1_24_months")
     png = exports.chart_png(fig, meta, data)
     renderer = exports._renderer
     width, height = exports.png_size(png)
@@ -281,9 +280,9 @@ def test_png_is_wide_enough_for_slides_and_the_renderer_is_reused(demo):
 
 
 def test_missing_browser_is_a_clear_error(monkeypatch, demo):
-    fig, data, meta = comparison("mmr1_24_months")
+    fig, data, meta = comparison(demo, "mmr1_24_months")
     monkeypatch.setattr(exports, "_renderer", None)
-    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
+    monkeypatch.setitem(exports._browser, "path", "/nonexistent/chromium")
     with pytest.raises(exports.ExportError, match="BROWSER_PATH='/nonexistent/chromium'"):
         exports.chart_png(fig, meta, data)
 
@@ -293,30 +292,30 @@ def test_missing_browser_is_a_clear_error(monkeypatch, demo):
 
 @pytest.mark.parametrize("kind", list(exports.STUDIO_KINDS))
 def test_studio_figure_builds_each_kind_with_matching_data(demo, kind):
-    fig, data = exports.studio_figure(kind, "flu_uptake_65_plus", HARROW, "2025-04", "2026-09", SNAP)
+    fig, data = exports.studio_figure(demo, kind, "flu_uptake_65_plus", HARROW, "2025-04", "2026-09", SNAP)
     assert len(fig.data) and not data.empty and {"numerator", "denominator", "value"} <= set(data)
-    meta = exports.studio_meta(kind, fig, data, "flu_uptake_65_plus", HARROW, SNAP)
+    meta = exports.studio_meta(demo, kind, fig, data, "flu_uptake_65_plus", HARROW, SNAP)
     assert meta.title == exports._plain(fig.layout.title.text) and meta.snapshot == SNAP
     assert ("PCNs in Harrow" if kind == "pcn_comparison" else "Harrow") == meta.area
     if kind == "trend":
         assert data["period_start"].min() >= pd.Timestamp("2025-04-01")
         assert set(data["area_name"]) == {"Harrow", "NWL"}
     if kind == "pcn_comparison":
-        assert set(data["area_code"]) == set(store.orgs(store_root(), SNAP, "pcn", HARROW.code)["org_code"])
+        assert set(data["area_code"]) == set(demo.orgs(SNAP, "pcn", HARROW.code)["org_code"])
 
 
 def test_studio_title_and_subtitle_can_be_edited(demo):
-    fig, _ = exports.studio_figure("trend", "falls_admissions_65_plus", SPHERE, "2026-01", "2026-09", SNAP,
+    fig, _ = exports.studio_figure(demo, "trend", "falls_admissions_65_plus", SPHERE, "2026-01", "2026-09", SNAP,
                                    title="Falls are down", subtitle="For the newsletter")
     assert fig.layout.title.text == "Falls are down" and fig.layout.title.subtitle.text == "For the newsletter"
 
 
 def test_studio_rejects_what_it_cannot_draw(demo):
     with pytest.raises(ValueError, match="no breakdowns|no ethnicity"):
-        exports.studio_figure("breakdown", "falls_admissions_65_plus", HARROW, "2026-09", "2026-09", SNAP,
+        exports.studio_figure(demo, "breakdown", "falls_admissions_65_plus", HARROW, "2026-09", "2026-09", SNAP,
                               breakdown="ethnicity")
     with pytest.raises(ValueError, match="unknown chart kind"):
-        exports.studio_figure("pie", "flu_uptake_65_plus", HARROW, "2026-09", "2026-09", SNAP)  # type: ignore[arg-type]
+        exports.studio_figure(demo, "pie", "flu_uptake_65_plus", HARROW, "2026-09", "2026-09", SNAP)  # type: ignore[arg-type]
 
 
 def test_file_stem_says_what_the_file_is():

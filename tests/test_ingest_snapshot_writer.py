@@ -10,15 +10,15 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
-from unittest.mock import patch
 
 import duckdb
 import pandas as pd
 import pytest
 
-from metrics import store
+from metrics.store import Store
 from metrics.ingest.load import commit
-from metrics.ingest.snapshot_writer import PAUSE_ENV, STAGE_IN_ROOT_ENV, SnapshotError, base_orgs, snapshots
+from metrics.ingest.snapshot_writer import (PAUSE_ENV, STAGE_IN_ROOT_ENV, TEST_HOOKS, SnapshotError, base_orgs,
+                                            snapshots)
 from tests.ingest_fixtures import BASE_SNAPSHOT, FIXTURES, NEW_SNAPSHOT, load, make_root, source
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -55,12 +55,11 @@ def test_new_snapshot_is_base_plus_loaded_rows(tmp_path):
 def test_new_snapshot_comes_with_its_area_rollup(tmp_path):
     root = make_root(tmp_path)
     result, _ = commit(load(root, "tidy", source(TIDY)), root)
-    assert store.has_rollup(str(root), result.snapshot)  # written from the staged files, matching them
-    smoking = store.aggregate(str(root), result.snapshot, ("smoking_prevalence",), "borough", start=date(2022, 4, 1),
+    assert Store(root).has_rollup(result.snapshot)  # written from the staged files, matching them
+    smoking = Store(root).aggregate(result.snapshot, ("smoking_prevalence",), "borough", start=date(2022, 4, 1),
                               end=date(2023, 3, 31))
-    with patch.object(store, "has_rollup", return_value=False):
-        from_values = store.aggregate.__wrapped__(str(root), result.snapshot, ("smoking_prevalence",), "borough",
-                                                  start=date(2022, 4, 1), end=date(2023, 3, 31))
+    from_values = Store(root, use_rollups=False).aggregate(result.snapshot, ("smoking_prevalence",), "borough",
+                                                           start=date(2022, 4, 1), end=date(2023, 3, 31))
     assert not smoking.empty
     pd.testing.assert_frame_equal(smoking, from_values, check_exact=True)
 
@@ -84,7 +83,7 @@ def test_snapshots_are_never_overwritten_and_go_forward(tmp_path):
 
 
 def test_in_root_staging_when_the_root_is_a_mount_point(tmp_path, monkeypatch):
-    monkeypatch.setenv(STAGE_IN_ROOT_ENV, "1")
+    monkeypatch.setitem(TEST_HOOKS, "stage_in_root", True)
     root = make_root(tmp_path)
     result, _ = commit(load(root, "tidy", source(TIDY)), root)
     assert sorted(p.name for p in result.path.iterdir()) == ["area_values.parquet", "manifest.json", "metric_values.parquet",

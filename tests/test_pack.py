@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 
 from metrics import pack
 from metrics.__main__ import main
 from metrics.catalogue import catalogue
 from metrics.demo import generate_demo
+from metrics.store import Store
 from tests.conftest import TINY_ORGS
 
 SNAP = "2026-10-05"
@@ -32,9 +32,8 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def harrow(demo_root) -> tuple[bytes, pd.DataFrame]:
     """The Harrow pack for September 2026 as at 5 October 2026, and the scorecard it was built from."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ICP_DATA_ROOT", str(demo_root))
-        return pack.build_pack("harrow", "2026-09", SNAP), pack.gather("Harrow", "2026-09", SNAP).card
+    store = Store(demo_root)
+    return pack.build_pack(store, "harrow", "2026-09", SNAP), pack.gather(store, "Harrow", "2026-09", SNAP).card
 
 
 def titles(pptx: bytes) -> list[str]:
@@ -101,12 +100,11 @@ def _add_newer_snapshot(root: Path, day: str) -> None:
 def test_rebuilding_from_the_same_snapshot_gives_the_same_slides(demo_root, harrow, tmp_path, monkeypatch):
     root = tmp_path / "data"
     shutil.copytree(demo_root, root)
-    monkeypatch.setenv("ICP_DATA_ROOT", str(root))
+    store = Store(root)
     _add_newer_snapshot(root, "2026-11-05")
-    st.cache_data.clear()  # nothing may come from a cache: the rebuild reads the files again
-    again = pack.build_pack("Harrow", "2026-09", SNAP)
+    again = pack.build_pack(store, "Harrow", "2026-09", SNAP)
     assert pack.slide_texts(again) == pack.slide_texts(harrow[0])
-    latest = pack.build_pack("Harrow", "2026-09")  # defaults to the newest snapshot, whose numbers differ
+    latest = pack.build_pack(store, "Harrow", "2026-09")  # defaults to the newest snapshot, whose numbers differ
     assert "Data as at 5 November 2026" in " ".join(pack.slide_texts(latest)[0])
     changed = [a for a, b in zip(pack.slide_texts(latest)[1], pack.slide_texts(again)[1]) if a != b]
     assert any("%" in cell for cell in changed), "the newer snapshot's values differ on the scorecard"
@@ -136,8 +134,7 @@ def small_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_small_counts_are_suppressed_on_every_slide(small_root, monkeypatch):
-    monkeypatch.setenv("ICP_DATA_ROOT", str(small_root))
-    slides = pack.slide_texts(pack.build_pack("Borough Two", "2026-09"))
+    slides = pack.slide_texts(pack.build_pack(Store(small_root), "Borough Two", "2026-09"))
     text = [t for texts in slides for t in texts]
     assert "10.0%" not in " ".join(text), "5 of 50 would show as 10.0%"
     vaccination = next(texts for texts in slides if texts[0] == "Vaccination")
@@ -150,8 +147,7 @@ def test_small_counts_are_suppressed_on_every_slide(small_root, monkeypatch):
 
 
 def test_unsuppressed_borough_shows_its_value(small_root, monkeypatch):
-    monkeypatch.setenv("ICP_DATA_ROOT", str(small_root))
-    slides = pack.slide_texts(pack.build_pack("B1", "2026-09"))  # by code: 280 of 400
+    slides = pack.slide_texts(pack.build_pack(Store(small_root), "B1", "2026-09"))  # by code: 280 of 400
     assert "70.0%" in [t for texts in slides for t in texts]
 
 

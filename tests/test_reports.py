@@ -8,7 +8,8 @@ import pytest
 
 from metrics import reports
 from metrics.catalogue import catalogue
-from metrics.reports import Area
+from metrics.areas import Area
+from metrics.store import Store
 from metrics.stats import value_ci
 from tests.conftest import SNAP_NEW
 
@@ -17,13 +18,13 @@ ICS = Area("Q1", "Test ICS", "ics")
 FLU = catalogue().metric("flu_uptake_65_plus")
 
 
-@pytest.fixture(autouse=True)
-def _tiny(tiny_root, monkeypatch):
-    monkeypatch.setenv("ICP_DATA_ROOT", str(tiny_root))
+@pytest.fixture
+def store(tiny_root) -> Store:
+    return Store(tiny_root)
 
 
-def test_scorecard_has_latest_value_change_and_nwl():
-    card = reports.scorecard(SNAP_NEW, B1, ICS, "2026-09").set_index("metric_id")
+def test_scorecard_has_latest_value_change_and_nwl(store):
+    card = reports.scorecard(store, SNAP_NEW, B1, ICS, "2026-09").set_index("metric_id")
     flu = card.loc["flu_uptake_65_plus"]
     # Sep 2026, latest snapshot: P1 91, P2 21, P3 61 over 100 + 100 + 200; P4 41/50 outside B1.
     assert flu.numerator == 173 and flu.denominator == 400
@@ -68,17 +69,17 @@ def test_exceptions_follow_model_health_system_rules():
     assert found["all3"].count(";") == 2
 
 
-def test_compare_within_ranks_children_against_parent():
+def test_compare_within_ranks_children_against_parent(store):
     names = {"N1": "PCN One", "N2": "PCN Two"}
-    frame = reports.compare_within(SNAP_NEW, FLU, B1, "pcn", "2026-09", names)
+    frame = reports.compare_within(store, SNAP_NEW, FLU, B1, "pcn", "2026-09", names)
     assert list(frame.area_name) == ["PCN One", "PCN Two"]
     assert frame.benchmark.iloc[0] == pytest.approx(100 * 173 / 400)
     assert set(frame.vs_benchmark) <= {"better", "similar", "worse"}
     assert (frame.lower <= frame.value).all() and (frame.value <= frame.upper).all()
 
 
-def test_breakdown_for_latest_period_with_data():
-    frame = reports.breakdown(SNAP_NEW, FLU, B1, "sex", "2026-08")
+def test_breakdown_for_latest_period_with_data(store):
+    frame = reports.breakdown(store, SNAP_NEW, FLU, B1, "sex", "2026-08")
     assert list(frame.breakdown_value) == ["Female", "Male"]
     assert frame.value.tolist() == pytest.approx([100.0, 75.0])
 
@@ -103,15 +104,15 @@ def test_with_ci_puts_value_inside_limits():
     assert np.all(out.lower < out.value) and np.all(out.value < out.upper)
 
 
-def test_scorecard_lines_follow_the_metrics_given_and_skip_metrics_without_data():
+def test_scorecard_lines_follow_the_metrics_given_and_skip_metrics_without_data(store):
     discharged = catalogue().metric("discharged_usual_residence")
     smoking = catalogue().metric("smoking_prevalence")  # not in the tiny store at all
-    card = reports.scorecard(SNAP_NEW, B1, ICS, "2026-09", [discharged, smoking, FLU])
+    card = reports.scorecard(store, SNAP_NEW, B1, ICS, "2026-09", [discharged, smoking, FLU])
     assert list(card.metric_id) == ["discharged_usual_residence", "flu_uptake_65_plus"]
-    card = reports.scorecard(SNAP_NEW, B1, ICS, "2026-09", [FLU, discharged])
+    card = reports.scorecard(store, SNAP_NEW, B1, ICS, "2026-09", [FLU, discharged])
     assert list(card.metric_id) == ["flu_uptake_65_plus", "discharged_usual_residence"]
     # Discharge is published per borough only: a PCN has no line for it.
-    pcn_card = reports.scorecard(SNAP_NEW, Area("N1", "PCN One", "pcn"), ICS, "2026-09")
+    pcn_card = reports.scorecard(store, SNAP_NEW, Area("N1", "PCN One", "pcn"), ICS, "2026-09")
     assert list(pcn_card.metric_id) == ["flu_uptake_65_plus"]
     assert pcn_card.numerator.iloc[0] == 91 + 21 and pcn_card.nwl_value.iloc[0] == pytest.approx(100 * 214 / 450)
 
@@ -122,11 +123,11 @@ def _as_records(card: pd.DataFrame) -> pd.DataFrame:
     return card.astype(object).where(card.notna(), None)
 
 
-def test_scorecard_line_is_the_same_alone_or_among_all_metrics():
+def test_scorecard_line_is_the_same_alone_or_among_all_metrics(store):
     """Each line is built from its own metric's and area's rows only."""
-    card = reports.scorecard(SNAP_NEW, B1, ICS, "2026-09")
+    card = reports.scorecard(store, SNAP_NEW, B1, ICS, "2026-09")
     for metric_id in card.metric_id:
-        alone = reports.scorecard(SNAP_NEW, B1, ICS, "2026-09", [catalogue().metric(metric_id)])
+        alone = reports.scorecard(store, SNAP_NEW, B1, ICS, "2026-09", [catalogue().metric(metric_id)])
         pd.testing.assert_frame_equal(_as_records(alone),
                                       _as_records(card[card.metric_id == metric_id].reset_index(drop=True)))
     discharged = card.set_index("metric_id").loc["discharged_usual_residence"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from metrics.settings import DATA_ROOT_ENV, data_root
+from metrics.settings import DATA_ROOT_ENV
 
 FORMAT_NAMES = ("fingertips", "gp-list-size", "practice-mapping", "talking-therapies", "tidy")
 
@@ -39,12 +39,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     ingest.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, root: Path) -> int:
     from metrics.ingest.load import Source, commit, prepare
     from metrics.ingest.model import LoadOptions
     from metrics.ingest.snapshot_writer import SnapshotError
 
-    root = Path(args.root).expanduser().resolve() if args.root else data_root()
     missing = [str(f) for f in args.files if not f.is_file()]
     if missing:
         print(f"error: no such file: {', '.join(missing)}", file=sys.stderr)

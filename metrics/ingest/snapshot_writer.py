@@ -12,9 +12,10 @@ walks hidden folders, so staged files must not end in ``.parquet`` -- and ``metr
 last, so the snapshot only exists once it is whole. Killing the process at any step leaves the previous data as
 it was; a later run removes the dead run's staging folder.
 
-For tests, ``ICP_INGEST_PAUSE_AT=<step>`` makes the writer print ``INGEST PAUSED AT <step>`` and sleep at that
-step (steps: ``staging``, ``metric_values``, ``orgs``, ``verified``, ``published-folder``), and
-``ICP_INGEST_STAGE_IN_ROOT=1`` forces the in-root staging used when the root is a mount point.
+For tests, ``TEST_HOOKS`` can make the writer print ``INGEST PAUSED AT <step>`` and sleep at that step (steps:
+``staging``, ``metric_values``, ``orgs``, ``verified``, ``published-folder``) or force the in-root staging used when
+the root is a mount point; the command line sets them from ``ICP_INGEST_PAUSE_AT``, ``ICP_INGEST_PAUSE_SECONDS``
+and ``ICP_INGEST_STAGE_IN_ROOT=1``, so a test can kill a real ingest process midway.
 """
 
 from __future__ import annotations
@@ -35,14 +36,25 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from metrics import layout
 from metrics.hierarchy import ORG_COLUMNS, build_orgs
-from metrics.store import ROLLUP_FILE, write_rollup
+from metrics.layout import LIST_SIZES_FILE as LIST_SIZES
+from metrics.layout import MANIFEST_FILE as MANIFEST
+from metrics.layout import METRIC_VALUES_FILE as METRIC_VALUES
+from metrics.layout import ORGS_FILE as ORGS
+from metrics.layout import ROLLUP_FILE
+from metrics.layout import STAGED_SUFFIX as PART
+from metrics.store import write_rollup
 
-METRIC_VALUES, ORGS, LIST_SIZES = "metric_values.parquet", "orgs.parquet", "list_sizes.parquet"
-MANIFEST = "manifest.json"
-PART = ".part"
 PAUSE_ENV, PAUSE_SECONDS_ENV = "ICP_INGEST_PAUSE_AT", "ICP_INGEST_PAUSE_SECONDS"
 STAGE_IN_ROOT_ENV = "ICP_INGEST_STAGE_IN_ROOT"
+TEST_HOOKS: dict[str, object] = {"pause_at": None, "pause_seconds": 3600.0, "stage_in_root": False}
+
+
+def set_test_hooks(environ: dict[str, str]) -> None:
+    """The test hooks from an environment (the command line passes its own)."""
+    TEST_HOOKS.update(pause_at=environ.get(PAUSE_ENV), pause_seconds=float(environ.get(PAUSE_SECONDS_ENV, "3600")),
+                      stage_in_root=environ.get(STAGE_IN_ROOT_ENV) == "1")
 KEY = ("metric_id", "period_start", "period_end", "org_code", "breakdown", "breakdown_value")
 LIST_KEY = ("org_code", "extract_date", "sex", "age_band")
 METRIC_SCHEMA = pa.schema([
@@ -70,29 +82,9 @@ class WriteResult:
     revised_rows: int
 
 
-def folder(root: Path, snapshot: date) -> Path:
-    return Path(root) / f"snapshot_date={snapshot.isoformat()}"
-
-
-def _readable(path: Path) -> bool:
-    try:
-        pq.ParquetFile(path).metadata  # noqa: B018 - reading the footer is the check
-        return True
-    except Exception:  # noqa: BLE001 - any failure means unreadable
-        return False
-
-
 def snapshots(root: Path) -> list[tuple[date, Path]]:
     """Complete, readable snapshots under the root, oldest first."""
-    found = []
-    for path in sorted(Path(root).glob("snapshot_date=*")):
-        try:
-            day = date.fromisoformat(path.name.split("=", 1)[1])
-        except ValueError:
-            continue
-        if _readable(path / METRIC_VALUES) and _readable(path / ORGS):
-            found.append((day, path))
-    return found
+    return layout.readable_snapshots(root)
 
 
 def base_snapshot(root: Path) -> tuple[date, Path] | None:
@@ -119,10 +111,10 @@ def _reference_orgs() -> pd.DataFrame:
 
 def _pause(step: str) -> None:
     """Test hook: stop at a named step so a test can kill the process there."""
-    if os.environ.get(PAUSE_ENV) == step:
+    if TEST_HOOKS["pause_at"] == step:
         print(f"INGEST PAUSED AT {step}", flush=True)
         sys.stdout.flush()
-        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "3600")))
+        time.sleep(float(TEST_HOOKS["pause_seconds"]))
 
 
 def _pid_alive(pid: int) -> bool:
@@ -158,7 +150,7 @@ def _staging_dir(root: Path) -> tuple[Path, bool]:
         beside = os.stat(parent).st_dev == os.stat(root).st_dev and os.access(parent, os.W_OK)
     except OSError:
         beside = False
-    if os.environ.get(STAGE_IN_ROOT_ENV) == "1":  # test hook: exercise the mount-point path
+    if TEST_HOOKS["stage_in_root"]:  # test hook: exercise the mount-point path
         beside = False
     where = parent if beside else root
     return Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(root)}{os.getpid()}-", dir=where)), not beside
@@ -217,7 +209,7 @@ def _fsync(path: Path) -> None:
 
 
 def _check_new_snapshot(root: Path, snapshot: date) -> None:
-    target = folder(root, snapshot)
+    target = layout.snapshot_folder(root, snapshot)
     if target.exists():
         if (target / METRIC_VALUES).exists():
             raise SnapshotError(f"snapshot {snapshot} already exists under {root}; snapshots are never overwritten "
@@ -239,7 +231,7 @@ def write_snapshot(root: Path, snapshot: date, metric_rows: pd.DataFrame | None,
     base = base_snapshot(root)
     staging, inside_root = _staging_dir(root)
     suffix = PART if inside_root else ""
-    staged = folder(staging, snapshot)
+    staged = layout.snapshot_folder(staging, snapshot)
     staged.mkdir()
     try:
         _pause("staging")
@@ -264,10 +256,10 @@ def write_snapshot(root: Path, snapshot: date, metric_rows: pd.DataFrame | None,
         (staged / MANIFEST).write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
         _verify(staged, suffix, rows, len(orgs))
         _pause("verified")
-        _publish(staged, folder(root, snapshot), suffix)
+        _publish(staged, layout.snapshot_folder(root, snapshot), suffix)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return WriteResult(snapshot, folder(root, snapshot), base[0] if base else None, rows,
+    return WriteResult(snapshot, layout.snapshot_folder(root, snapshot), base[0] if base else None, rows,
                        new.num_rows - revised, revised)
 
 

@@ -1,4 +1,8 @@
-"""Streamlit building blocks shared by every page: data bootstrap, URL-synced filters, tables.
+"""Streamlit glue shared by every page: the app's one ``Store``, data bootstrap, URL-synced filters, tables.
+
+This package is the only part of ``metrics`` that imports Streamlit or reads the environment: it reads
+``$ICP_DATA_ROOT`` (and ``$BROWSER_PATH``) once, keeps one ``Store`` per data root per process in
+``st.cache_resource``, and hands it to the library.
 
 Filters are mirrored in the URL by hand rather than with ``bind="query-params"``: in Streamlit 1.67 a
 bound widget ignores query parameters that ``st.page_link(..., query_params=...)`` brings in during
@@ -8,6 +12,7 @@ since we last wrote it, and the session value wins otherwise (so plain page swit
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -16,16 +21,18 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from metrics import store
+from metrics import areas, exports
+from metrics.areas import Area
 from metrics.catalogue import Metric
 from metrics.charts import COMPARISON_LABELS, RAG_COLOURS
 from metrics.demo import generate_demo
 from metrics.exports import ChartMeta
 from metrics.filters import FILTER_KEYS, ViewState
+from metrics.layout import ROLLUP_FILE, snapshot_folders
 from metrics.periods import month_name, month_options
-from metrics.reports import Area
-from metrics.settings import data_root, store_root
-from metrics.ui_downloads import chart_downloads
+from metrics.settings import DATA_ROOT_ENV, resolve_root
+from metrics.store import NoDataError, Store
+from metrics.ui.downloads import chart_downloads
 
 ALL_PCNS = ""
 MAX_TABLE_ROWS = 15  # taller tables scroll inside themselves
@@ -33,23 +40,37 @@ PAGE_FILES = {
     "phm": "population_health.py", "frailty": "frailty.py", "diabetes": "diabetes.py",
     "mental_health": "mental_health.py", "vaccination": "vaccination.py",
 }
-NWL = Area("QRV", "NWL", "ics")
 SMALL_NUMBER_NOTE = ("Counts of 1 to 7 appear on screen for analysis only; they are suppressed in anything "
                      "meant for sharing.")
 
 
+def data_root() -> Path:
+    """The data root the app serves: ``$ICP_DATA_ROOT``, else the project's data/ folder."""
+    return resolve_root(os.environ.get(DATA_ROOT_ENV))
+
+
+@st.cache_resource(show_spinner=False)
+def _store(root: str) -> Store:
+    exports.use_browser(os.environ.get("BROWSER_PATH"))
+    return Store(root)
+
+
+def app_store() -> Store:
+    """The process's one store over the data root (its connection and answers shared by every session)."""
+    return _store(str(data_root()))
+
+
 def ensure_data() -> None:
     """First run with an empty data root: generate the demo snapshots, showing progress, then rerun."""
-    if store.snapshot_dirs(store_root()):
+    if snapshot_folders(data_root()):
         warn_unreadable()
         return
     st.title("Setting up the demo data")
-    st.info(f"No metric snapshots were found under `{store_root()}`. Generating the built-in North West London "
+    st.info(f"No metric snapshots were found under `{data_root()}`. Generating the built-in North West London "
             "demo data (realistic but synthetic numbers on the real practice hierarchy). This happens once.")
     bar = st.progress(0.0, text="Starting")
     summary = generate_demo(data_root(), progress=lambda fraction, message: bar.progress(min(fraction, 1.0),
                                                                                           text=message))
-    store.snapshots.clear()
     st.success(f"Generated {summary['rows']:,} rows in {len(summary['snapshots'])} snapshots "
                f"in {summary['seconds']:.1f} s.")
     st.rerun()
@@ -57,15 +78,16 @@ def ensure_data() -> None:
 
 def warn_unreadable() -> None:
     """A corrupt or truncated file in the data root is named and left out; the rest is served."""
+    store = app_store()
     try:
-        skipped = store.unreadable_files(store_root())
-        usable = store.snapshots(store_root())
-    except store.NoDataError as error:
+        skipped = store.unreadable_files()
+        usable = store.snapshots()
+    except NoDataError as error:
         skipped, usable = [], []
-        st.error(f"No readable data under `{store_root()}` ({error}). Restore the damaged files or load the data again.")
+        st.error(f"No readable data under `{store.root}` ({error}). Restore the damaged files or load the data again.")
     if skipped:
         names = "\n".join(f"- `{path}`: {reason}" for path, reason in skipped)
-        rollups = any(Path(path).name == store.ROLLUP_FILE for path, _ in skipped)
+        rollups = any(Path(path).name == ROLLUP_FILE for path, _ in skipped)
         hint = ("\n\nArea roll-ups are derived from the values (area figures are summed from practice rows "
                 "meanwhile, more slowly): `python -m metrics rollups` rebuilds them.") if rollups else ""
         st.warning(f"These files in the data root could not be read and are left out; everything else is "
@@ -106,23 +128,24 @@ def global_filters() -> ViewState:
     # Sidebar navigation arrives with no parameters at all (Streamlit drops unbound ones on a page
     # switch): keep the session's filters then. Links and pasted URLs always carry some.
     st.session_state["_url_external"] = bool(current) and current != st.session_state.get("_url_last")
-    snaps = [d.isoformat() for d in reversed(store.snapshots(store_root()))]
+    store = app_store()
+    snaps = [d.isoformat() for d in reversed(store.snapshots())]
     with st.sidebar:
         st.header("Filters")
         snapshot = synced_select("Data as at (snapshot)", snaps, "snapshot", snaps[0],
                                  help="Each snapshot is the data as it was known on that date.")
         snap = date.fromisoformat(snapshot)
-        areas = borough_choices(snap)
-        names = list(areas)
-        aliases = {n.lower(): n for n in names} | {a.code.lower(): n for n, a in areas.items()}
+        choices = areas.boroughs_and_places(store, snap)
+        names = list(choices)
+        aliases = {n.lower(): n for n in names} | {a.code.lower(): n for n, a in choices.items()}
         borough = synced_select("Borough or place", names, "borough", "Harrow" if "Harrow" in names else names[0],
                                 aliases=aliases, help="Places group boroughs that work together, e.g. the "
                                 "Bi-borough of Kensington & Chelsea and Westminster.")
-        chosen = areas[borough]
-        pcn_names = pcns_in(snap, chosen)
+        chosen = choices[borough]
+        pcn_names = areas.pcns_in(store, snap, chosen)
         pcn = synced_select("PCN", [ALL_PCNS, *pcn_names], "pcn", ALL_PCNS,
                             format_func=lambda c: pcn_names.get(c, f"All PCNs in {borough}"))
-        first, last = store.period_range(store_root(), snap)
+        first, last = store.period_range(snap)
         months = month_options(first, last)
         period = synced_select("Month", months, "period", months[0], format_func=month_name)
     view = ViewState(snapshot=snap, borough=borough, borough_code=chosen.code, borough_level=chosen.level,
@@ -134,34 +157,20 @@ def global_filters() -> ViewState:
 
 
 def org_names(snapshot: date) -> dict[str, str]:
-    frame = store.orgs(store_root(), snapshot)
-    return dict(zip(frame["org_code"], frame["org_name"]))
-
-
-def borough_choices(snapshot: date) -> dict[str, Area]:
-    """The boroughs, then the places that group several boroughs (the set of places is data)."""
-    boroughs = store.orgs(store_root(), snapshot, "borough")
-    choices = {name: Area(code, name, "borough") for code, name in zip(boroughs["org_code"], boroughs["org_name"])}
-    shared = boroughs["place_code"].value_counts()
-    places = store.orgs(store_root(), snapshot, "place")
-    for code, name in zip(places["org_code"], places["org_name"]):
-        if shared.get(code, 0) > 1:
-            choices[name] = Area(code, name, "place")
-    return choices
+    return areas.org_names(app_store(), snapshot)
 
 
 def pcns_in(snapshot: date, area: Area) -> dict[str, str]:
-    """PCNs of a borough or a place, by code."""
-    frame = store.orgs(store_root(), snapshot, "pcn")
-    frame = frame[frame["place_code" if area.level == "place" else "borough_code"] == area.code]
-    return dict(zip(frame["org_code"], frame["org_name"]))
+    return areas.pcns_in(app_store(), snapshot, area)
 
 
 def practice_pcn_names(snapshot: date) -> dict[str, str]:
-    """Practice code -> its PCN's name (or 'Unallocated')."""
-    frame = store.orgs(store_root(), snapshot, "practice")
-    names = org_names(snapshot)
-    return {code: names.get(pcn, "Unallocated") for code, pcn in zip(frame["org_code"], frame["pcn_code"])}
+    return areas.practice_pcn_names(app_store(), snapshot)
+
+
+def home_ics(view: ViewState) -> Area:
+    """NWL, as named in the chosen snapshot."""
+    return areas.home_ics(app_store(), view.snapshot)
 
 
 def current_view() -> ViewState:

@@ -15,6 +15,7 @@ import streamlit as st
 
 from metrics import exports, pack
 from metrics.exports import ChartMeta
+from metrics.store import Store
 
 DOWNLOAD_LABEL = "Download"
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -44,14 +45,14 @@ def chart_downloads(fig: go.Figure, data: pd.DataFrame, meta: ChartMeta, key: st
         st.caption(exports.SUPPRESSION_NOTE)
 
 
-def pack_download(borough: str, period: str, snapshot: date, key: str = "hhace_pack") -> None:
+def pack_download(store: Store, borough: str, period: str, snapshot: date, key: str = "hhace_pack") -> None:
     """A button that builds the borough's HHaCE pack for the month, from this snapshot, when clicked.
 
     Building takes a few seconds (one chart image per off-track metric), so it happens on click only.
     """
     stem = pack.pack_file_name(borough, period).removesuffix(".pptx")
     st.download_button(
-        "Health & Care Executive pack (PowerPoint)", lambda: pack.build_pack(borough, period, snapshot),
+        "Health & Care Executive pack (PowerPoint)", lambda: pack.build_pack(store, borough, period, snapshot),
         file_name=f"{stem}-as-at-{snapshot.isoformat()}.pptx", mime=PPTX_MIME, key=key, on_click="ignore",
         icon=":material/slideshow:", disabled=not exports.renderer_available(),
         help="The same pack as `python -m metrics pack`: scorecards, exceptions, a chart per off-track metric.")
