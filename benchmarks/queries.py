@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-import pandas as pd
 
 from metrics import areas, exports, pack, reports, variation
 from metrics.areas import Area
 from metrics.catalogue import Metric, catalogue
-from metrics.periods import month_end
+from metrics.periods import month_end, month_of, months_before
 from metrics.store import Store
 
 BOROUGH, PCN = "Harrow", "U89806"  # the app's default borough, and its Sphere PCN for the drill-down views
@@ -49,7 +48,7 @@ def scene(store: Store) -> Scene:
     """Latest snapshot, latest month, Harrow and its Sphere PCN, read through the store (as the sidebar does)."""
     snapshot = store.snapshots()[-1]
     names = areas.org_names(store, snapshot)
-    month = store.period_range(snapshot)[1].strftime("%Y-%m")
+    month = month_of(store.period_range(snapshot)[1])
     return Scene(store, snapshot, month, areas.find_borough(store, snapshot, BOROUGH), Area(PCN, names[PCN], "pcn"),
                  areas.home_ics(store, snapshot), names, areas.practice_pcn_names(store, snapshot))
 
@@ -135,7 +134,7 @@ def pack_data(s: Scene) -> object:
 
 def chart_studio(s: Scene) -> object:
     """pages/chart_studio.py as it opens: a trend of the first catalogue metric over the last 24 months."""
-    start = (pd.Period(s.month, freq="M") - 23).strftime("%Y-%m")
+    start = months_before(s.month, 23)
     return exports.studio_figure(s.store, "trend", catalogue().metrics[0].id, s.borough, start, s.month, s.snapshot)[1]
 
 

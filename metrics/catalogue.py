@@ -22,8 +22,7 @@ Frequency = Literal["monthly", "quarterly", "annual"]
 Level = Literal["practice", "pcn", "borough", "ics"]
 Breakdown = Literal["ethnicity", "imd_quintile", "age_band", "sex"]
 
-UNIT_MULTIPLIER: dict[str, float] = {"percent": 100.0, "per_100k": 100_000.0}
-UNIT_LABEL: dict[str, str] = {"percent": "%", "per_100k": "per 100,000"}
+Statistic = Literal["proportion", "rate"]
 BREAKDOWN_LABEL: dict[str, str] = {
     "ethnicity": "Ethnic group",
     "imd_quintile": "Deprivation (IMD quintile)",
@@ -34,6 +33,56 @@ BREAKDOWN_LABEL: dict[str, str] = {
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UnitSpec(_Strict):
+    """What a unit means wherever a value is shown, judged or computed: one home, so a chart axis, a table
+    column, a sentence and a CI method cannot disagree about it."""
+
+    id: Unit
+    label: str  # after a value in titles and column heads: "%", "per 100,000"
+    axis_title: str
+    multiplier: float
+    statistic: Statistic  # proportions get Wilson CIs and binomial funnels; rates Byar's CIs and Poisson funnels
+    ci_method: str
+    difference: str  # how a difference between two values is said: "percentage points"
+    change_suffix: str  # after a formatted change: " pp"
+    decimals: int = 1
+
+    @property
+    def d3_format(self) -> str:
+        """Plotly/d3 number format (hover text, axes)."""
+        return f"{',' if self.statistic == 'rate' else ''}.{self.decimals}f"
+
+    @property
+    def printf_format(self) -> str:
+        """printf-style number format (Streamlit column config)."""
+        return f"%{',' if self.statistic == 'rate' else ''}.{self.decimals}f"
+
+    def format_value(self, value: float | None) -> str:
+        """'61.2%', or '1,443.9' for a rate (tables head rate columns with the unit)."""
+        if value is None or value != value:
+            return "-"
+        number = f"{value:{self.d3_format}}"
+        return f"{number}%" if self.statistic == "proportion" else number
+
+    def format_change(self, change: float | None) -> str:
+        """A change in the unit's own terms: percentage points for percentages."""
+        if change is None or change != change:
+            return "-"
+        digits = 2 if 0 < abs(change) < 0.05 else self.decimals
+        return f"{change:+,.{digits}f}{self.change_suffix}"
+
+
+UNITS: dict[str, UnitSpec] = {
+    "percent": UnitSpec(id="percent", label="%", axis_title="%", multiplier=100.0, statistic="proportion",
+                        ci_method="Wilson score", difference="percentage points", change_suffix=" pp"),
+    "per_100k": UnitSpec(id="per_100k", label="per 100,000", axis_title="Rate per 100,000", multiplier=100_000.0,
+                         statistic="rate", ci_method="Byar's method", difference="per 100,000", change_suffix=""),
+}
+# What a rise means, by polarity: the improvement direction Making Data Count's XmR rules take, and the words.
+IMPROVEMENT: dict[str, str] = {"higher_is_better": "increase", "lower_is_better": "decrease", "neutral": "neutral"}
+BETTER_WHEN: dict[str, str] = {"higher_is_better": "higher", "lower_is_better": "lower", "neutral": "neither"}
 
 
 class Target(_Strict):
@@ -78,33 +127,56 @@ class Metric(_Strict):
     fingertips_indicator_ids: tuple[int, ...] = ()
 
     @property
+    def units(self) -> UnitSpec:
+        return UNITS[self.unit]
+
+    @property
     def multiplier(self) -> float:
-        return UNIT_MULTIPLIER[self.unit]
+        return self.units.multiplier
 
     @property
     def unit_label(self) -> str:
-        return UNIT_LABEL[self.unit]
+        return self.units.label
+
+    @property
+    def statistic(self) -> Statistic:
+        return self.units.statistic
 
     @property
     def ci_method(self) -> str:
         """Fingertips practice: Wilson score for proportions, Byar's for rates."""
-        return "Wilson score" if self.unit == "percent" else "Byar's method"
+        return self.units.ci_method
+
+    @property
+    def judged(self) -> bool:
+        """False for descriptive metrics (neutral polarity): no RAG, no better or worse."""
+        return self.polarity != "neutral"
+
+    @property
+    def improvement(self) -> str:
+        """'increase', 'decrease' or 'neutral': which way is better, as XmR rules take it."""
+        return IMPROVEMENT[self.polarity]
+
+    @property
+    def better_when(self) -> str:
+        return BETTER_WHEN[self.polarity]
+
+    def judge(self, difference: float) -> str | None:
+        """'better' or 'worse' for a signed difference (a change, a gap to a target, a slope), None when the
+        metric is not judged or there is no difference."""
+        if not self.judged or difference != difference or difference == 0:
+            return None
+        return "better" if (difference > 0) == (self.polarity == "higher_is_better") else "worse"
 
     @property
     def pages(self) -> tuple[str, ...]:
         return (self.priority, *self.also_on)
 
     def format_change(self, change: float | None) -> str:
-        """A change in the metric's units: percentage points for percentages."""
-        if change is None or change != change:
-            return "-"
-        digits = 2 if 0 < abs(change) < 0.05 else 1
-        return f"{change:+.{digits}f} pp" if self.unit == "percent" else f"{change:+,.{digits}f}"
+        return self.units.format_change(change)
 
     def format_value(self, value: float | None) -> str:
-        if value is None or value != value:
-            return "-"
-        return f"{value:.1f}%" if self.unit == "percent" else f"{value:,.1f}"
+        return self.units.format_value(value)
 
 
 class Catalogue(_Strict):

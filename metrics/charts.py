@@ -37,13 +37,12 @@ FONT = "Arial, Helvetica, sans-serif"
 
 
 def axis_title(metric: Metric) -> str:
-    return "%" if metric.unit == "percent" else "Rate per 100,000"
+    return metric.units.axis_title
 
 
 def chart_title(metric: Metric, where: str, when: str) -> str:
     """Titles say what is shown, the unit, the area and the period."""
-    unit = "%" if metric.unit == "percent" else "per 100,000"
-    return f"{metric.short_title} ({unit}), {where}, {when}"
+    return f"{metric.short_title} ({metric.unit_label}), {where}, {when}"
 
 
 def style(fig: go.Figure, title: str, subtitle: str | None = None, height: int = 420) -> go.Figure:
@@ -63,7 +62,7 @@ def style(fig: go.Figure, title: str, subtitle: str | None = None, height: int =
 
 
 def _hover(metric: Metric) -> str:
-    fmt = ".1f" if metric.unit == "percent" else ",.1f"
+    fmt = metric.units.d3_format
     return (f"%{{customdata[0]}}<br>%{{customdata[1]}}: <b>%{{y:{fmt}}}</b> "
             f"(95% CI %{{customdata[2]:{fmt}}} to %{{customdata[3]:{fmt}}})"
             "<br>%{customdata[4]:,.0f} / %{customdata[5]:,.0f}<extra></extra>")

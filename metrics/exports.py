@@ -40,7 +40,8 @@ import plotly.graph_objects as go
 from metrics import areas, charts, reports
 from metrics.areas import Area
 from metrics.catalogue import BREAKDOWN_LABEL, Metric, catalogue
-from metrics.periods import month_end, month_name, period_label
+from metrics.ingest.safety import neutralise_formula
+from metrics.periods import month_end, month_name, month_start, period_label
 from metrics.store import Store
 
 SMALL_COUNT_MAX = 7  # counts 1..7 are suppressed in anything shared
@@ -53,7 +54,6 @@ EXPORT_SCALE = 2
 MIN_EXPORT_HEIGHT = 560
 RENDER_TIMEOUT_S = 60
 STARTUP_TIMEOUT_S = 60
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SCREEN_ONLY = re.compile(r"\b(hover|hovering|click|clicking|tap|zoom|drag|select)\b", re.IGNORECASE)
 StudioKind = Literal["trend", "pcn_comparison", "breakdown"]
 STUDIO_KINDS: dict[str, str] = {"trend": "Trend over time", "pcn_comparison": "PCNs compared",
@@ -104,7 +104,8 @@ def _plain(text: str | None) -> str:
 # --- Suppression --------------------------------------------------------------------------------
 
 
-def _small(counts: pd.Series) -> pd.Series:
+def small_counts(counts: pd.Series) -> pd.Series:
+    """True where a count is 1 to 7: the one small-number rule, for exports and for on-screen notes."""
     return counts.round().between(1, SMALL_COUNT_MAX).fillna(False).astype(bool)
 
 
@@ -112,8 +113,8 @@ def _is_proportion(frame: pd.DataFrame) -> pd.Series:
     """Percent metrics count people with and without the outcome; unknown metrics are treated so too."""
     if "metric_id" not in frame:
         return pd.Series(True, index=frame.index)
-    units = {m.id: m.unit for m in catalogue().metrics}
-    return frame["metric_id"].map(lambda m: units.get(m, "percent") == "percent").astype(bool)
+    statistics = {m.id: m.statistic for m in catalogue().metrics}
+    return frame["metric_id"].map(lambda m: statistics.get(m, "proportion") == "proportion").astype(bool)
 
 
 def _sibling_groups(frame: pd.DataFrame) -> list[pd.Index]:
@@ -159,8 +160,8 @@ def suppression_flags(frame: pd.DataFrame) -> pd.DataFrame:
     num = frame["numerator"].astype(float) if "numerator" in frame else pd.Series(np.nan, index=index)
     den = frame["denominator"].astype(float) if "denominator" in frame else pd.Series(np.nan, index=index)
     groups = _sibling_groups(frame)
-    hide_num = _small(num) | (_is_proportion(frame) & _small(den - num))
-    hide_den = _small(den)
+    hide_num = small_counts(num) | (_is_proportion(frame) & small_counts(den - num))
+    hide_den = small_counts(den)
     hide_num = _complementary(hide_num, num, groups)
     hide_den = _complementary(hide_den, den, groups)
     return pd.DataFrame({"numerator": hide_num, "denominator": hide_den, "value": hide_num | hide_den},
@@ -197,13 +198,6 @@ CSV_COLUMNS: dict[str, str] = {
 SERIES_SUMMARY_COLUMNS = ("mean", "lower_limit", "upper_limit")
 
 
-def neutralise(cell: object) -> object:
-    """Stop a spreadsheet from running a text cell as a formula (OWASP CSV injection advice)."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_PREFIXES):
-        return "'" + cell
-    return cell
-
-
 def _format_cell(column: str, cell: object) -> object:
     if cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NaT:
         return ""
@@ -211,7 +205,7 @@ def _format_cell(column: str, cell: object) -> object:
         return cell.date().isoformat()
     if isinstance(cell, (float, np.floating)):
         return int(round(cell)) if column in ("numerator", "denominator") else round(float(cell), 3)
-    return neutralise(str(cell)) if not isinstance(cell, (int, np.integer)) else int(cell)
+    return neutralise_formula(str(cell)) if not isinstance(cell, (int, np.integer)) else int(cell)
 
 
 def title_rows(meta: ChartMeta) -> list[list[str]]:
@@ -221,7 +215,7 @@ def title_rows(meta: ChartMeta) -> list[list[str]]:
             ["Metric id", meta.metric_id], ["Unit", metric.unit_label], ["Area", meta.area],
             ["Period", meta.period], ["Data as at (snapshot)", meta.snapshot.isoformat()],
             ["Source", meta.source], ["Small numbers", SUPPRESSION_NOTE]]
-    return [[neutralise(key), neutralise(value)] for key, value in rows]
+    return [[neutralise_formula(key), neutralise_formula(value)] for key, value in rows]
 
 
 def csv_frame(data: pd.DataFrame, metric: Metric | None = None) -> pd.DataFrame:
@@ -249,7 +243,7 @@ def to_csv(data: pd.DataFrame, meta: ChartMeta) -> bytes:
     writer.writerows(title_rows(meta))
     writer.writerow([])
     table = csv_frame(data, meta.metric)
-    writer.writerow([neutralise(c) for c in table.columns])
+    writer.writerow([neutralise_formula(c) for c in table.columns])
     writer.writerows(table.itertuples(index=False, name=None))
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -284,9 +278,9 @@ def _points_to_hide(trace, hidden: set[tuple[str, str]], proportion: bool) -> np
         return np.zeros(0, dtype=bool)
     frame = pd.DataFrame({"numerator": pd.to_numeric(pd.Series(custom[:, 4]), errors="coerce"),
                           "denominator": pd.to_numeric(pd.Series(custom[:, 5]), errors="coerce")})
-    own = _small(frame["numerator"]) | _small(frame["denominator"])
+    own = small_counts(frame["numerator"]) | small_counts(frame["denominator"])
     if proportion:
-        own |= _small(frame["denominator"] - frame["numerator"])
+        own |= small_counts(frame["denominator"] - frame["numerator"])
     listed = np.array([(str(row[0]), str(row[1])) in hidden for row in custom], dtype=bool)
     return own.to_numpy() | listed
 
@@ -396,7 +390,7 @@ def _left_margin(fig: go.Figure) -> int:
 def export_figure(fig: go.Figure, meta: ChartMeta, data: pd.DataFrame | None = None) -> go.Figure:
     """A copy of ``fig`` styled for sharing: titled, footnoted, large type, no screen-only parts."""
     out = go.Figure(fig)
-    mask_suppressed(out, data, proportion=meta.metric.unit == "percent")
+    mask_suppressed(out, data, proportion=meta.metric.statistic == "proportion")
     out.update_traces(hoverinfo="skip", hovertemplate=None, customdata=None, selectedpoints=None)
     title, title_lines = _wrap(_plain(meta.title), 80)
     subtitle, subtitle_lines = _wrap(_screen_free(meta.subtitle), 120)
@@ -552,7 +546,7 @@ def studio_trend(store: Store, metric: Metric, area: Area, start: str, end: str,
     ask, so that a pack's trend slides and each further Chart studio metric reuse that one cached query."""
     shown = [area, areas.home_ics(store, snapshot)]
     frame = reports.series(store, snapshot, [m.id for m in catalogue().metrics], shown, end=month_end(end))
-    keep = (frame["metric_id"] == metric.id) & (frame["period_start"] >= pd.Timestamp(f"{start}-01"))
+    keep = (frame["metric_id"] == metric.id) & (frame["period_start"] >= month_start(start))
     frame = frame[keep].reset_index(drop=True)
     if frame.empty:
         return frame, None, ""

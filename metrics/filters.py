@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from metrics.periods import MONTH_PATTERN
+
 FILTER_KEYS = ("snapshot", "borough", "pcn", "period", "metric")
 
 
@@ -24,7 +26,7 @@ class ViewState(BaseModel):
     borough_level: Literal["borough", "place"] = "borough"
     pcn: str | None = None
     pcn_name: str | None = None
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    period: str = Field(pattern=f"^{MONTH_PATTERN}$")
     metric: str | None = None
 
     def query_params(self, **overrides: str | None) -> dict[str, str]:

@@ -55,15 +55,14 @@ def summary_sentence(metric: Metric, row: dict, area_name: str) -> str:
 
 def sii_sentence(metric: Metric, area_name: str, sii: float, lower: float, upper: float) -> str:
     """Reading of a slope index of inequality fitted from most deprived (rank 0) to least deprived (rank 1)."""
-    unit = " percentage points" if metric.unit == "percent" else " per 100,000"
-    size = f"{abs(sii):,.1f}{unit} (95% CI {lower:,.1f} to {upper:,.1f})"
+    size = f"{abs(sii):,.1f} {metric.units.difference} (95% CI {lower:,.1f} to {upper:,.1f})"
     if lower <= 0 <= upper:
         return (f"Across the deprivation quintiles of {area_name}, the estimated gap in {metric.short_title} "
                 f"between the most and least deprived ends is {size}; the confidence interval includes zero, so "
                 "there is no clear social gradient.")
     higher_where = "least" if sii > 0 else "most"
-    good = (sii > 0) == (metric.polarity == "higher_is_better")
-    judgement = "" if metric.polarity == "neutral" else (
-        " The most deprived residents fare worse." if good else " The least deprived residents fare worse.")
+    # A positive slope: higher at the least deprived end; if higher is better, the most deprived fare worse.
+    judgement = {"better": " The most deprived residents fare worse.",
+                 "worse": " The least deprived residents fare worse.", None: ""}[metric.judge(sii)]
     return (f"Across the deprivation quintiles of {area_name}, {metric.short_title} is {size} higher at the "
             f"{higher_where} deprived end of the population than at the other end.{judgement}")

@@ -25,13 +25,12 @@ from pptx.util import Inches, Pt
 from metrics import areas, charts, exports, reports
 from metrics.areas import Area
 from metrics.catalogue import Metric, catalogue
-from metrics.periods import MONTH_FORMAT, month_end, month_name
+from metrics.periods import MONTH_PATTERN, month_end, month_name, month_start, months_before
 from metrics.store import Store
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
 MARGIN = Inches(0.5)
 ROWS_PER_SLIDE = 12
-RAG_LABEL = {"green": "On track", "amber": "Near", "red": "Off track", "grey": "No judgement"}
 TEXT = RGBColor(0x23, 0x1F, 0x20)
 WHITE = RGBColor(0xFF, 0xFF, 0xFF)
 PRODUCER = "NWL ICP metrics dashboard"
@@ -89,7 +88,7 @@ def resolve_snapshot(store: Store, snapshot: date | str | None) -> date:
 
 
 def check_period(period: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period or ""):
+    if not re.fullmatch(MONTH_PATTERN, period or ""):
         raise PackError(f"period {period!r} must be a month as YYYY-MM, e.g. 2026-09")
     return period
 
@@ -215,7 +214,7 @@ def title_slide(prs, pack: PackData) -> None:
     _text(slide, Inches(0.8), Inches(2.9), Inches(11.5), Inches(0.8),
           f"System metrics pack: {month_name(pack.period)}", size=26, colour=WHITE)
     counts = pack.card["rag"].value_counts()
-    summary = " · ".join(f"{int(counts.get(c, 0))} {RAG_LABEL[c].lower()}" for c in ("red", "amber", "green", "grey"))
+    summary = " · ".join(f"{int(counts.get(c, 0))} {reports.RAG_LABELS[c].lower()}" for c in ("red", "amber", "green", "grey"))
     _text(slide, Inches(0.8), Inches(4.1), Inches(11.5), Inches(1.6), [
         f"{len(pack.card)} metrics: {summary}",
         f"{len(pack.exceptions)} exceptions for discussion",
@@ -252,7 +251,7 @@ def scorecard_rows(pack: PackData, rows: pd.DataFrame) -> tuple[list[str], list[
         change = exports.SUPPRESSED if change_hidden else (
             f"{metric.format_change(row['change'])} {row['direction']}" if row["change"] == row["change"] else "-")
         cells.append([row["metric"], row["period"], _value(metric, row["value"], hidden), ci,
-                      metric.format_value(row["target"]), RAG_LABEL.get(row["rag"], row["rag"]), change,
+                      metric.format_value(row["target"]), reports.RAG_LABELS.get(row["rag"], row["rag"]), change,
                       _humanise(row["vs_nwl"]), *[_humanise(row[c]) for c in spc]])
     return header, cells, widths
 
@@ -285,7 +284,7 @@ def exception_slides(prs, pack: PackData) -> None:
         rows, fills = [], {}
         for r, row in enumerate(chunk.itertuples()):
             metric = catalogue().metric(row.metric_id)
-            rows.append([RAG_LABEL.get(row.rag, row.rag), row.metric, row.period,
+            rows.append([reports.RAG_LABELS.get(row.rag, row.rag), row.metric, row.period,
                          _value(metric, row.value, hidden.get(row.metric_id, False)),
                          metric.format_value(row.target), row.why])
             fills[(r, 0)] = charts.RAG_COLOURS.get(row.rag, "#FFFFFF")
@@ -296,8 +295,7 @@ def exception_slides(prs, pack: PackData) -> None:
 def trend_start(metric: Metric, period: str) -> str:
     if metric.frequency != "monthly":
         return "2000-01"
-    start = pd.Period(period, freq="M") - (TREND_MONTHS - 1)
-    return start.strftime(MONTH_FORMAT)
+    return months_before(period, TREND_MONTHS - 1)
 
 
 def chart_slide(prs, pack: PackData, row: pd.Series, hidden: bool, change_hidden: bool) -> None:
@@ -314,7 +312,7 @@ def chart_slide(prs, pack: PackData, row: pd.Series, hidden: bool, change_hidden
         f"Target: {metric.format_value(row['target'])}" if row["target"] == row["target"] and row["target"]
         is not None else "No target: judged against NWL",
         f"NWL: {metric.format_value(row['nwl_value'])} ({_humanise(row['vs_nwl']).lower()})",
-        f"RAG: {RAG_LABEL.get(row['rag'], row['rag'])}, against the {row['rag_basis']}",
+        f"RAG: {reports.RAG_LABELS.get(row['rag'], row['rag'])}, against the {row['rag_basis']}",
         f"Change since {row['previous_period']}: " + (exports.SUPPRESSED if change_hidden else
                                                        f"{metric.format_change(row['change'])} ({row['direction']})")
         if row["previous_period"] else "No earlier period to compare",
@@ -339,7 +337,7 @@ def chart_slides(prs, pack: PackData) -> None:
 
 def _behind(pack: PackData) -> pd.DataFrame:
     """Scorecard rows whose latest period starts before the month (quarterly and annual returns lag)."""
-    return pack.card[pack.card["period_start"] < pd.Timestamp(f"{pack.period}-01")]
+    return pack.card[pack.card["period_start"] < month_start(pack.period)]
 
 
 def _latest_periods(pack: PackData) -> list[str]:

@@ -8,12 +8,28 @@ from datetime import date
 import pandas as pd
 
 MONTH_FORMAT = "%Y-%m"
+MONTH_PATTERN = r"\d{4}-(0[1-9]|1[0-2])"  # a month as it travels in URLs and on the command line
 
 
 def month_end(month: str) -> date:
     """Last day of a YYYY-MM month: the cut-off for 'the latest period by this month'."""
     year, mon = (int(part) for part in month.split("-"))
     return date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def month_start(month: str) -> pd.Timestamp:
+    """First day of a YYYY-MM month."""
+    return pd.Timestamp(f"{month}-01")
+
+
+def months_before(month: str, count: int) -> str:
+    """The month ``count`` months before a YYYY-MM month: ``months_before('2026-09', 23) == '2024-10'``."""
+    return (pd.Period(month, freq="M") - count).strftime(MONTH_FORMAT)
+
+
+def month_of(day: date) -> str:
+    """The YYYY-MM month a date falls in."""
+    return day.strftime(MONTH_FORMAT)
 
 
 def month_options(first: date, last: date) -> list[str]:
@@ -24,7 +40,7 @@ def month_options(first: date, last: date) -> list[str]:
 
 def month_name(month: str) -> str:
     """'2026-09' -> 'September 2026'."""
-    return pd.Timestamp(f"{month}-01").strftime("%B %Y")
+    return month_start(month).strftime("%B %Y")
 
 
 def financial_year(start: date | pd.Timestamp) -> str:

@@ -18,13 +18,13 @@ from metrics.periods import is_in_season, month_end, period_label
 from metrics.store import Store
 from metrics.stats import compare_to_benchmark, slope_index_of_inequality, value_ci, xmr
 
+RAG_LABELS = {"green": "On track", "amber": "Near", "red": "Off track", "grey": "No judgement"}
 AMBER_TOLERANCE = 0.05  # within 5% (relative) of the target counts as amber, not red
 SPARKLINE_POINTS = 13
 MIN_SPC_POINTS = 12  # fewer points than this give limits too unreliable to show (NHSRplotthedots warns < 12)
 # The series columns scorecard_row reads (with the grouping keys).
 SCORECARD_INPUT = ("metric_id", "area_code", "period_start", "period_label", "value", "lower", "upper", "numerator",
                    "denominator")
-IMPROVEMENT = {"higher_is_better": "increase", "lower_is_better": "decrease", "neutral": "neutral"}
 
 
 def with_ci(frame: pd.DataFrame) -> pd.DataFrame:
@@ -82,15 +82,14 @@ def target_value(metric: Metric, area_series: pd.DataFrame) -> float | None:
 
 def rag(metric: Metric, value: float, target: float | None, vs_benchmark: str) -> tuple[str, str]:
     """Red / amber / green and what it was judged against (the target, else the NWL figure)."""
-    if metric.polarity == "neutral" or np.isnan(value):
-        return "grey", "no judgement (neutral metric)" if metric.polarity == "neutral" else "no data"
+    if not metric.judged or np.isnan(value):
+        return "grey", "no data" if metric.judged else "no judgement (neutral metric)"
     if target is None:
         colour = {"better": "green", "similar": "amber", "worse": "red"}[vs_benchmark]
         return colour, "NWL figure"
-    gap = (value - target) if metric.polarity == "higher_is_better" else (target - value)
-    if gap >= 0:
+    if metric.judge(value - target) != "worse":
         return "green", "target"
-    return ("amber" if abs(gap) <= AMBER_TOLERANCE * abs(target) else "red"), "target"
+    return ("amber" if abs(value - target) <= AMBER_TOLERANCE * abs(target) else "red"), "target"
 
 
 def season_in_progress(metric: Metric, period_start: pd.Timestamp) -> bool:
@@ -101,10 +100,10 @@ def season_in_progress(metric: Metric, period_start: pd.Timestamp) -> bool:
 def _direction(metric: Metric, change: float) -> str:
     if np.isnan(change) or change == 0:
         return "no change" if change == 0 else "-"
-    if metric.polarity == "neutral":
+    verdict = metric.judge(change)
+    if verdict is None:
         return "up" if change > 0 else "down"
-    better = (change > 0) == (metric.polarity == "higher_is_better")
-    return "improving" if better else "worsening"
+    return "improving" if verdict == "better" else "worsening"
 
 
 def _previous(metric: Metric, starts: np.ndarray, latest_start: pd.Timestamp) -> int | None:
@@ -126,8 +125,7 @@ def _xmr(metric: Metric, values: np.ndarray, target: float | None):
     """The XmR result for period-ordered values, or None where SPC does not apply."""
     if not spc_applies(metric, len(values)):
         return None
-    return xmr(values, improvement=IMPROVEMENT[metric.polarity],
-               target=target if metric.polarity != "neutral" else None)
+    return xmr(values, improvement=metric.improvement, target=target if metric.judged else None)
 
 
 def with_spc(metric: Metric, area_rows: pd.DataFrame, target: float | None):
@@ -290,11 +288,11 @@ def slope_index(quintiles: pd.DataFrame, metric: Metric):
     when a quintile sits at 0% or 100%, as happens in small areas.
     """
     frame = quintiles.sort_values("breakdown_value").dropna(subset=["value"])  # '1 (most deprived)' sorts first
-    if len(frame) != 5 or (metric.unit == "percent" and not frame["value"].between(0, 100, "neither").all()):
+    if len(frame) != 5 or (metric.statistic == "proportion" and not frame["value"].between(0, 100, "neither").all()):
         return None
     return slope_index_of_inequality(
         frame["value"].to_numpy(), frame["denominator"].to_numpy(), lower=frame["lower"].to_numpy(),
-        upper=frame["upper"].to_numpy(), value_type="proportion" if metric.unit == "percent" else "rate",
+        upper=frame["upper"].to_numpy(), value_type=metric.statistic,
         multiplier=metric.multiplier)
 
 

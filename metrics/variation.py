@@ -27,30 +27,24 @@ FUNNEL_LABELS = {
 }
 
 
-def _statistic(metric: Metric) -> tuple[str, float]:
-    return ("proportion", 100.0) if metric.unit == "percent" else ("rate", 100_000.0)
-
-
-def _average_for_limits(metric: Metric, average: float) -> float:
-    """funnel_limits takes a proportion on the 0-1 scale, or a rate per multiplier."""
-    return average / 100.0 if metric.unit == "percent" else average
+def _limits(metric: Metric, denominators: np.ndarray, average: float) -> dict[str, np.ndarray]:
+    """Funnel limits on the metric's scale (funnel_limits takes a proportion on the 0-1 scale, a rate per
+    multiplier)."""
+    centre = average / metric.multiplier if metric.statistic == "proportion" else average
+    return funnel_limits(denominators, centre, statistic=metric.statistic, multiplier=metric.multiplier)
 
 
 def funnel_frame(practices: pd.DataFrame, metric: Metric, average: float) -> pd.DataFrame:
     """Label each practice against funnel limits round ``average`` at its own denominator."""
-    statistic, multiplier = _statistic(metric)
-    limits = funnel_limits(practices["denominator"].to_numpy(), _average_for_limits(metric, average),
-                           statistic=statistic, multiplier=multiplier)
+    limits = _limits(metric, practices["denominator"].to_numpy(), average)
     value = practices["value"].to_numpy()
     label = np.select(
         [value > limits["upper_998"], value > limits["upper_95"], value < limits["lower_998"],
          value < limits["lower_95"]],
         ["high_998", "high_95", "low_998", "low_95"], "not_significant")
-    high_good = metric.polarity == "higher_is_better"
     verdict = np.select(
         [np.char.startswith(label.astype(str), "high"), np.char.startswith(label.astype(str), "low")],
-        ["higher" if metric.polarity == "neutral" else ("better" if high_good else "worse"),
-         "lower" if metric.polarity == "neutral" else ("worse" if high_good else "better")], "similar")
+        [metric.judge(1) or "higher", metric.judge(-1) or "lower"], "similar")
     return practices.assign(funnel=label, funnel_label=[FUNNEL_LABELS[x] for x in label], funnel_verdict=verdict)
 
 
@@ -58,8 +52,7 @@ def funnel_curve(practices: pd.DataFrame, metric: Metric, average: float, points
     """The funnel's limit lines over the range of denominators shown."""
     lo, hi = practices["denominator"].min(), practices["denominator"].max()
     grid = np.geomspace(max(lo * 0.8, 1.0), hi * 1.1, points)
-    statistic, multiplier = _statistic(metric)
-    limits = funnel_limits(grid, _average_for_limits(metric, average), statistic=statistic, multiplier=multiplier)
+    limits = _limits(metric, grid, average)
     return pd.DataFrame({"denominator": grid, **{k: np.asarray(v) for k, v in limits.items()}})
 
 

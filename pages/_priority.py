@@ -22,12 +22,11 @@ def headline(card: pd.DataFrame) -> None:
         cols = st.columns(4)
         for col, row in zip(cols, card.iloc[start:start + 4].itertuples()):
             metric = catalogue().metric(row.metric_id)
-            good_up = metric.polarity == "higher_is_better"
             col.metric(
                 metric.short_title, metric.format_value(row.value),
                 delta=None if row.change != row.change else metric.format_change(row.change),
                 delta_description=f"{row.period} vs {row.previous_period}" if row.previous_period else row.period,
-                delta_color="normal" if good_up else "inverse" if metric.polarity == "lower_is_better" else "off",
+                delta_color={"better": "normal", "worse": "inverse", None: "off"}[metric.judge(1)],
                 help=f"{metric.definition} 95% CI {metric.format_value(row.lower)} to "
                      f"{metric.format_value(row.upper)}. Target: {metric.format_value(row.target)}. "
                      f"RAG {row.rag} (against the {row.rag_basis}).",

@@ -15,7 +15,7 @@ query = st.text_input("Search metrics", placeholder="e.g. flu, screening, 65+, Q
 rows = [{
     "Priority": catalogue().priority(m.priority).title, "Metric": m.title, "Definition": m.definition,
     "Numerator": m.numerator, "Denominator": m.denominator, "Unit": m.unit_label,
-    "Better when": {"higher_is_better": "higher", "lower_is_better": "lower", "neutral": "neither"}[m.polarity],
+    "Better when": m.better_when,
     "Target": (m.format_value(m.target.value) if m.target and m.target.value is not None
                else f"below {m.target.baseline_period_start:%Y}/{(m.target.baseline_period_start.year + 1) % 100:02d} "
                "baseline" if m.target else "none"),

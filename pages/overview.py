@@ -8,7 +8,6 @@ from metrics.catalogue import catalogue
 from metrics.periods import month_name
 
 TOP_EXCEPTIONS = 10
-RAG_LABEL = {"green": "On track", "amber": "Near", "red": "Off track", "grey": "No judgement"}
 ICON_COLUMNS = {
     "Variation": st.column_config.ImageColumn("Variation", width=62, help="Making Data Count variation icon"),
     "Assurance": st.column_config.ImageColumn("Assurance", width=62, help="Making Data Count assurance icon"),
@@ -54,7 +53,7 @@ if area.level == "borough":
 counts = card["rag"].value_counts()
 cols = st.columns(4)
 for col, colour in zip(cols, ("red", "amber", "green", "grey")):
-    col.metric(f"{RAG_LABEL[colour]} ({colour})", int(counts.get(colour, 0)), border=True)
+    col.metric(f"{reports.RAG_LABELS[colour]} ({colour})", int(counts.get(colour, 0)), border=True)
 
 st.subheader(f"Exceptions for discussion ({len(exceptions)})")
 st.caption("Highlighted as Model Health System does: a special cause of concern in the SPC chart, a target "

@@ -233,13 +233,13 @@ def ci_table(frame: pd.DataFrame, metric: Metric, name_label: str = "Area",
     table = frame[list(columns)].rename(columns=columns)
     if "Compared with benchmark" in table:
         table["Compared with benchmark"] = table["Compared with benchmark"].map(COMPARISON_LABELS)
-    number = "%.1f" if metric.unit == "percent" else "%,.1f"
+    number = metric.units.printf_format
     config = {c: st.column_config.NumberColumn(format=number) for c in
               (f"Value ({metric.unit_label})", "95% CI lower", "95% CI upper")}
     config |= {c: st.column_config.NumberColumn(format="%,d") for c in ("Numerator", "Denominator")}
     st.dataframe(table, hide_index=True, width="stretch", column_config=config,
                  height=table_height(min(len(table), MAX_TABLE_ROWS)))
-    if frame["numerator"].between(1, 7).any():
+    if exports.small_counts(frame["numerator"]).any():
         st.caption(SMALL_NUMBER_NOTE)
 
 
