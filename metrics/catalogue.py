@@ -100,9 +100,18 @@ class Target(_Strict):
 
 
 class Priority(_Strict):
+    """A priority area: one page of the dashboard, built from the shared priority template."""
+
     id: str
     title: str
     question: str
+    icon: str = Field(pattern=r"^[a-z0-9_]+$")  # a Material Symbols name
+    url_path: str = Field(pattern=r"^[a-z0-9-]+$")
+
+    @property
+    def page_file(self) -> str:
+        """The page's script, relative to the project: one thin file calling the shared template."""
+        return f"pages/{self.url_path.replace('-', '_')}.py"
 
 
 class Metric(_Strict):

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics import charts, narrative, reports, ui
+from metrics.ui import navigation
 from metrics import icons as icon_lib
 from metrics.catalogue import BREAKDOWN_LABEL, Metric, catalogue
 from metrics.filters import ViewState
@@ -160,11 +161,11 @@ def render(priority_id: str) -> None:
         pcns = ui.pcns_in(view.snapshot, borough)
         cols = st.columns(3)
         for i, (code, name) in enumerate(pcns.items()):
-            cols[i % 3].page_link("pages/" + ui.PAGE_FILES[priority_id], label=name, icon=":material/arrow_downward:",
+            cols[i % 3].page_link(navigation.priority_page(priority_id), label=name, icon=":material/arrow_downward:",
                                   query_params=view.query_params(pcn=code, metric=metric.id))
     else:
         st.subheader(f"Practices in {view.pcn_name}")
         comparison(view, area, "practice", metric, orgs)
-        st.page_link("pages/" + ui.PAGE_FILES[priority_id], label=f"Back to all PCNs in {view.borough}",
+        st.page_link(navigation.priority_page(priority_id), label=f"Back to all PCNs in {view.borough}",
                      icon=":material/arrow_upward:", query_params=view.query_params(pcn=None, metric=metric.id))
     breakdowns(view, area, metric)

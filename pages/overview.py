@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics import charts, icons, narrative, reports, ui
-from metrics.ui import downloads
+from metrics.ui import downloads, navigation
 from metrics.catalogue import catalogue
 from metrics.periods import month_name
 
@@ -82,7 +82,7 @@ for priority in catalogue().priorities:
         continue
     left, right = st.columns([4, 1])
     left.markdown(f"#### {priority.title}")
-    right.page_link("pages/" + ui.PAGE_FILES[priority.id], label="Open page", icon=":material/arrow_forward:",
+    right.page_link(navigation.priority_page(priority.id), label="Open page", icon=":material/arrow_forward:",
                     query_params=view.query_params(metric=None))
     metrics = [catalogue().metric(m) for m in rows["metric_id"]]
     table = with_display_columns(rows).assign(

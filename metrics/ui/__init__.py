@@ -36,10 +36,6 @@ from metrics.ui.downloads import chart_downloads
 
 ALL_PCNS = ""
 MAX_TABLE_ROWS = 15  # taller tables scroll inside themselves
-PAGE_FILES = {
-    "phm": "population_health.py", "frailty": "frailty.py", "diabetes": "diabetes.py",
-    "mental_health": "mental_health.py", "vaccination": "vaccination.py",
-}
 SMALL_NUMBER_NOTE = ("Counts of 1 to 7 appear on screen for analysis only; they are suppressed in anything "
                      "meant for sharing.")
 
