@@ -78,7 +78,8 @@ def _pack(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """Every sub-command and option (tests/test_docs.py checks the README names them all)."""
     parser = argparse.ArgumentParser(prog="python -m metrics", description="ICP metrics dashboard tools.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="(re)generate the built-in NWL demo snapshots")
@@ -101,7 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     from metrics.ingest.cli import add_parser as add_ingest_parser
 
     add_ingest_parser(commands)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.command == "ingest":
         from metrics.ingest.snapshot_writer import set_test_hooks
 

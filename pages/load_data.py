@@ -12,17 +12,11 @@ import pandas as pd
 import streamlit as st
 
 from metrics import ui
-from metrics.ingest.load import FORMATS, Prepared, Source, commit, prepare
+from metrics.ingest.formats import FORMATS
+from metrics.ingest.load import Prepared, Source, commit, prepare
 from metrics.ingest.model import MAX_LISTED_PROBLEMS, LoadOptions
 from metrics.ingest.snapshot_writer import SnapshotError, base_snapshot
 
-FORMAT_LABELS = {
-    "fingertips": "OHID Fingertips export (27 columns, any mapped indicator)",
-    "gp-list-size": "Patients Registered at a GP Practice (all ages or 5-year bands)",
-    "practice-mapping": "Practice -> PCN mapping (NHS Digital or QOF)",
-    "talking-therapies": "NHS Talking Therapies monthly measures",
-    "tidy": "Tidy template (CSV, Excel or parquet)",
-}
 STATE_KEY, DONE_KEY = "ingest_prepared", "ingest_done"
 
 
@@ -33,7 +27,7 @@ def _default_snapshot() -> date:
 
 def _form() -> None:
     with st.form("load_data"):
-        fmt = st.selectbox("Format", list(FORMATS), format_func=FORMAT_LABELS.get)
+        fmt = st.selectbox("Format", list(FORMATS), format_func=lambda name: FORMATS[name].label)
         snapshot = st.date_input("Snapshot date (the data as known on this date)", value=_default_snapshot())
         files = st.file_uploader("Files", accept_multiple_files=True, type=["csv", "xlsx", "parquet"])
         with st.expander("Options"):
@@ -91,9 +85,7 @@ def _commit(prepared: Prepared) -> None:
             return
         del st.session_state[STATE_KEY]
         st.session_state[DONE_KEY] = (
-            f"Snapshot {result.snapshot} added: {result.rows:,} rows ({result.new_rows:,} new, "
-            f"{result.revised_rows:,} revised, the rest carried over from {result.base or 'nothing'}). "
-            "Choose it under *Data as at* in the sidebar."
+            f"Snapshot {result.snapshot} added: {result.summary()}. Choose it under *Data as at* in the sidebar."
             + "".join(f"  \nRejected rows and reasons: `{path}`" for path in side_files))
         st.rerun()
 

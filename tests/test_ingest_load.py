@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 from datetime import date
+from importlib import import_module
 
 import pandas as pd
+import pytest
 
 from metrics.__main__ import main
+from metrics.ingest.formats import FORMATS
 from metrics.ingest.load import Source, commit
 from tests.ingest_fixtures import BASE_SNAPSHOT, FIXTURES, SMOKING, fixture_text, load, make_root, source
 
@@ -100,3 +103,8 @@ def test_list_sizes_and_metrics_in_later_snapshots_carry_forward(tmp_path):
     assert len(pd.read_parquet(result.path / "list_sizes.parquet")) == 4
     orgs = pd.read_parquet(result.path / "orgs.parquet").set_index("org_code")
     assert orgs.loc["E84003", "list_size"] == 9257
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_every_format_names_its_parser_module(name):
+    assert callable(import_module(f"metrics.ingest.{FORMATS[name].module}").parse)

@@ -2,9 +2,8 @@
 
     python -m metrics ingest --format fingertips --snapshot 2026-11-01 indicator-data.csv
 
-Formats: ``fingertips``, ``gp-list-size``, ``practice-mapping``, ``talking-therapies`` and ``tidy`` (one module
-each). ``load.prepare`` reads and validates (``validate``) without writing; ``load.commit`` writes the snapshot
-atomically (``snapshot_writer``). ``neutralise_formula`` guards text bound for exported CSVs.
+Formats are listed once, in ``formats`` (name, page label, parsing module), and parsed by one module each.
+``load.prepare`` reads and validates (``validate``) without writing; ``load.commit`` writes the snapshot atomically (``snapshot_writer``). ``neutralise_formula`` guards text bound for exported CSVs.
 """
 
 from metrics.ingest.safety import neutralise_formula

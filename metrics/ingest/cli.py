@@ -17,9 +17,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from metrics.ingest.formats import FORMAT_NAMES
 from metrics.settings import DATA_ROOT_ENV
-
-FORMAT_NAMES = ("fingertips", "gp-list-size", "practice-mapping", "talking-therapies", "tidy")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -64,9 +63,7 @@ def run(args: argparse.Namespace, root: Path) -> int:
     except SnapshotError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"Wrote snapshot {result.snapshot} at {result.path}: {result.rows:,} rows "
-          f"({result.new_rows:,} new, {result.revised_rows:,} revised, the rest carried over from "
-          f"{result.base or 'nothing'}).")
+    print(f"Wrote snapshot {result.snapshot} at {result.path}: {result.summary()}.")
     for path in side_files:
         print(f"Rejected rows and reasons: {path}")
     return 1 if prepared.rejected else 0

@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,22 +23,13 @@ import pandas as pd
 
 from metrics.catalogue import Catalogue, catalogue
 from metrics.hierarchy import apply_mapping, with_list_sizes
-from metrics.ingest import fingertips, gp_list_size, practice_mapping, talking_therapies, tidy
 from metrics.ingest.common import Context
+from metrics.ingest.formats import FORMATS
 from metrics.ingest.model import LoadOptions, Parsed, Problem, summarise
 from metrics.ingest.readers import UnreadableFile, read_table
 from metrics.ingest.safety import neutralise_formula
 from metrics.ingest.snapshot_writer import SnapshotError, WriteResult, base_orgs, write_snapshot
 from metrics.ingest.validate import VALIDATORS, cross_file_duplicates
-
-Parser = Callable[[str, pd.DataFrame, Context], Parsed]
-FORMATS: dict[str, Parser] = {
-    "fingertips": fingertips.parse,
-    "gp-list-size": gp_list_size.parse,
-    "practice-mapping": practice_mapping.parse,
-    "talking-therapies": talking_therapies.parse,
-    "tidy": tidy.parse,
-}
 
 
 @dataclass
@@ -116,7 +106,7 @@ def _parse_one(source: Source, ctx: Context) -> Parsed:
         parsed = Parsed(source.name, "metric_values", pd.DataFrame(columns=["source_row"]), pd.DataFrame())
         parsed.problem([], [], str(exc))
         return parsed
-    parsed = FORMATS[ctx.options.format](source.name, frame, ctx)
+    parsed = FORMATS[ctx.options.format].parse(source.name, frame, ctx)
     parsed.notes[:0] = notes
     return parsed
 

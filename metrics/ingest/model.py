@@ -14,6 +14,8 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from metrics.ingest.formats import FORMAT_NAMES
+
 MAX_LISTED_PROBLEMS = 20
 Kind = Literal["metric_values", "list_sizes", "mapping"]
 METRIC_COLUMNS = ["metric_id", "period_start", "period_end", "org_code", "breakdown", "breakdown_value",
@@ -48,7 +50,7 @@ class LoadOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    format: Literal["fingertips", "gp-list-size", "practice-mapping", "talking-therapies", "tidy"]
+    format: Literal[FORMAT_NAMES]  # type: ignore[valid-type]  # one of metrics.ingest.formats
     snapshot: date
     allow_partial: bool = False
     counts_rounded_to_5: bool = False

@@ -81,6 +81,11 @@ class WriteResult:
     new_rows: int
     revised_rows: int
 
+    def summary(self) -> str:
+        """What the snapshot holds, as the command line and the Load data page both report it."""
+        return (f"{self.rows:,} rows ({self.new_rows:,} new, {self.revised_rows:,} revised, the rest carried over "
+                f"from {self.base or 'nothing'})")
+
 
 def snapshots(root: Path) -> list[tuple[date, Path]]:
     """Complete, readable snapshots under the root, oldest first."""
