@@ -16,7 +16,7 @@ import streamlit as st
 
 from metrics import icons
 from metrics.__main__ import build_parser
-from metrics.catalogue import Metric, Target, catalogue
+from metrics.catalogue import Metric, Priority, Target, catalogue
 from metrics.ingest.formats import FORMATS
 from metrics.stats import xmr
 
@@ -153,8 +153,8 @@ def test_the_readme_page_table_lists_only_real_pages():
 # --- the catalogue -----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("field", [pytest.param(field, id=f"{model.__name__}.{field}")
-                                   for model in (Metric, Target) for field in model.model_fields])
-def test_every_metric_field_is_in_the_readme(field):
+                                   for model in (Metric, Target, Priority) for field in model.model_fields])
+def test_every_catalogue_field_is_in_the_readme(field):
     assert f"`{field}`" in section("Metrics"), f"README's Metrics section does not list the catalogue field {field}"
 
 
