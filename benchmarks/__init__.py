@@ -38,8 +38,12 @@ def app_rollups(enabled: bool = True) -> Iterator[None]:
     from metrics import ui
     from metrics.store import Store
 
-    before = ui._store
-    ui._store = lambda root: Store(root, use_rollups=enabled)  # type: ignore[assignment]
+    before, made = ui._store, {}
+
+    def one_store_per_root(root: str) -> Store:  # as st.cache_resource keeps the app's one store
+        return made.setdefault(root, Store(root, use_rollups=enabled))
+
+    ui._store = one_store_per_root  # type: ignore[assignment]
     try:
         yield
     finally:
