@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from metrics import layout
+from metrics.access import Scope
 from metrics.catalogue import Level
 from metrics.layout import METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE
 
@@ -151,61 +152,99 @@ def _copy(value: object) -> object:
 
 
 def _memoised(method: Callable) -> Callable:
-    """Answer a repeated question from the handle's memo (the arguments are the key; snapshots are immutable)."""
+    """Answer a repeated question from the memo. The key is the question, its arguments and whatever of the
+    handle changes the answer (roll-ups on or off, the reader's scope); snapshots are immutable."""
     @functools.wraps(method)
     def call(self: "Store", *args, **kwargs):
-        key = (method.__name__, args, tuple(sorted(kwargs.items())))
-        found = self._memo.get(key)
+        key = (method.__name__, self.use_rollups, self.scope_key, args, tuple(sorted(kwargs.items())))
+        found = self._engine.memo.get(key)
         if found is not _MISSING:
             return found
         value = method(self, *args, **kwargs)
-        self._memo.put(key, value)
+        self._engine.memo.put(key, value)
         return _copy(value)
     return call
 
 
-class Store:
-    """A handle on one data root: the snapshots under it and every question the dashboard asks of them.
+class _Engine:
+    """One data root's DuckDB connection, the views over its readable files and the memo of answers, shared by
+    every handle on that root (one per signed-in reader's scope)."""
 
-    ``use_rollups=False`` answers area questions from practice rows even where a roll-up exists (the benchmark
-    measures the store without them; answers are the same).
-    """
+    def __init__(self, root: str, cache_entries: int) -> None:
+        self.root = root
+        self.memo = _Memo(cache_entries)
+        self.lock = threading.Lock()
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.views: _Views | None = None
 
-    def __init__(self, root: Path | str, *, use_rollups: bool = True,
-                 cache_entries: int = QUERY_CACHE_ENTRIES) -> None:
-        self.root = str(root)
-        self.use_rollups = use_rollups
-        self._memo = _Memo(cache_entries)
-        self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._views: _Views | None = None
-
-    def __repr__(self) -> str:
-        return f"Store({self.root!r}{'' if self.use_rollups else ', use_rollups=False'})"
-
-    # ------------------------------------------------------------------------------------- connection
-    def _connection(self) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            if self._con is None:
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        with self.lock:
+            if self.con is None:
                 if not layout.snapshot_folders(self.root):
                     raise NoDataError(f"no snapshots under {self.root}")
                 con = duckdb.connect()
                 # Parquet footers cached: every query would otherwise re-read every snapshot file's footer.
                 con.execute("SET parquet_metadata_cache = true")
-                self._con, self._views = con, None
-            return self._con
+                self.con, self.views = con, None
+            return self.con
 
-    def _refresh(self) -> _Views:
+    def refresh(self) -> _Views:
         """Rebuild the views when files were added, replaced or removed since they were built (a new snapshot
         appears without a restart; a file corrupted later is left out); the memo goes with them."""
-        con = self._connection()
+        con = self.connection()
         files = layout.parquet_files(self.root)
         signature = tuple(_stamp(p) for paths in files.values() for p in paths)
-        with self._lock:
-            if self._views is None or self._views.signature != signature:
-                self._views = _Views(signature, *_create_views(con, self.root, files))
-                self._memo.clear()
-            return self._views
+        with self.lock:
+            if self.views is None or self.views.signature != signature:
+                self.views = _Views(signature, *_create_views(con, self.root, files))
+                self.memo.clear()
+            return self.views
+
+    def close(self) -> None:
+        with self.lock:
+            if self.con is not None:
+                self.con.close()
+            self.con, self.views = None, None
+        self.memo.clear()
+
+
+class Store:
+    """A handle on one data root: the snapshots under it and every question the dashboard asks of them.
+
+    ``scope`` is the reader's access (``metrics.access.Scope``; None: everything, for the command line and open
+    local mode). Practice rows, names and codes outside it never leave a query: every question that can return a
+    practice puts the scope in its SQL. Area figures (PCN, borough, place, ICS) are answered for any scope that
+    has access at all. ``scoped`` makes another reader's handle on the same connection and memo.
+
+    ``use_rollups=False`` answers area questions from practice rows even where a roll-up exists (the benchmark
+    measures the store without them; answers are the same).
+    """
+
+    def __init__(self, root: Path | str, *, use_rollups: bool = True, scope: Scope | None = None,
+                 cache_entries: int = QUERY_CACHE_ENTRIES, _engine: _Engine | None = None) -> None:
+        self.root = str(root)
+        self.use_rollups = use_rollups
+        self.scope = scope
+        self._engine = _engine or _Engine(self.root, cache_entries)
+
+    def __repr__(self) -> str:
+        return (f"Store({self.root!r}{'' if self.use_rollups else ', use_rollups=False'}"
+                f"{'' if self.scope is None else f', scope={self.scope.key!r}'})")
+
+    def scoped(self, scope: Scope | None) -> "Store":
+        """The same data, read with another reader's scope (sharing this handle's connection and memo)."""
+        return Store(self.root, use_rollups=self.use_rollups, scope=scope, _engine=self._engine)
+
+    @property
+    def scope_key(self) -> str:
+        return "all" if self.scope is None else self.scope.key
+
+    # ------------------------------------------------------------------------------------- connection
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        return self._engine.connection()
+
+    def _refresh(self) -> _Views:
+        return self._engine.refresh()
 
     def _query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         con = self._connection()
@@ -218,15 +257,30 @@ class Store:
 
     def clear_cache(self) -> None:
         """Forget memoised answers (the next question runs its query)."""
-        self._memo.clear()
+        self._engine.memo.clear()
 
     def close(self) -> None:
         """Close the connection and forget everything; the next question starts cold (views, footers)."""
-        with self._lock:
-            if self._con is not None:
-                self._con.close()
-            self._con, self._views = None, None
-        self._memo.clear()
+        self._engine.close()
+
+    # ------------------------------------------------------------------------------------------- scope
+    @_memoised
+    def _scope_filter(self, snapshot: date) -> list:
+        """The parameters of ``_IN_SCOPE``: every practice, else the codes of the boroughs the scope names (as
+        this snapshot spells them) and its PCN codes. No access at all gives no practice and no area."""
+        if self.scope is None or self.scope.all_practices:
+            return [True, True, [], []]
+        boroughs = self._query("SELECT org_code, org_name FROM current_orgs WHERE snapshot_date = ? AND "
+                               "org_type = 'borough'", [snapshot])
+        names = self.scope.matching_boroughs(boroughs["org_name"])
+        codes = boroughs.loc[boroughs["org_name"].isin(names), "org_code"].tolist()
+        return [self.scope.has_access, False, codes, sorted(self.scope.pcns)]
+
+    def practice_in_scope(self, snapshot: date, borough_code: str | None, pcn_code: str | None) -> bool:
+        """Whether a practice of this borough and PCN may be shown at practice level (for messages; the SQL
+        filters regardless)."""
+        _, everything, boroughs, pcns = self._scope_filter(snapshot)
+        return everything or borough_code in boroughs or pcn_code in pcns
 
     # ---------------------------------------------------------------------------------------- snapshots
     def unreadable_files(self) -> list[tuple[str, str]]:
@@ -271,12 +325,14 @@ class Store:
     def orgs(self, snapshot: date, org_type: str | None = None, parent_code: str | None = None) -> pd.DataFrame:
         """Organisations in a snapshot, optionally of one type and/or under one parent (each once, its newest
         membership). ``org_type='place'`` lists the places (groups of boroughs such as the Bi-borough)."""
-        return self._query("""
+        return self._query(f"""
             SELECT org_code, org_name, org_type, parent_code, borough_code, pcn_code, place_code, list_size,
                    imd_score, imd_decile
             FROM current_orgs
             WHERE snapshot_date = ? AND (? IS NULL OR org_type = ?) AND (? IS NULL OR parent_code = ?)
-            ORDER BY org_name""", [snapshot, org_type, org_type, parent_code, parent_code])
+              {_IN_SCOPE.format(level="org_type")}
+            ORDER BY org_name""", [snapshot, org_type, org_type, parent_code, parent_code,
+                                   *self._scope_filter(snapshot)])
 
     @_memoised
     def aggregate(self, snapshot: date, metric_ids: tuple[str, ...], level: Level,
@@ -294,12 +350,14 @@ class Store:
         """
         from_rollup = level != "practice" and self.has_rollup(snapshot)
         filters = _FILTERS.format(within=_LEVEL_COLUMN[within[0]] if within else "NULL")
+        scope = _AREAS_IN_SCOPE if from_rollup else _IN_SCOPE.format(level=_literal(level))
         sql = (_ROLLUP_AGGREGATE if from_rollup else _VALUES_AGGREGATE).format(area=_LEVEL_COLUMN[level],
-                                                                                filters=filters)
+                                                                                filters=filters + scope)
         codes = list(area_codes) if area_codes is not None else None
         within_code = within[1] if within else None
+        allowed = self._scope_filter(snapshot)
         params = [snapshot, breakdown, *([level] if from_rollup else []), list(metric_ids), codes, codes,
-                  within_code, within_code, start, start, end, end]
+                  within_code, within_code, start, start, end, end, *(allowed[:1] if from_rollup else allowed)]
         return self._query(sql, params)
 
     @_memoised
@@ -353,6 +411,14 @@ _FILTERS = """
           AND (? IS NULL OR period_start >= ?)
           AND (? IS NULL OR period_end <= ?)"""
 
+# The reader's scope, in every query that can return practices (parameters from Store._scope_filter): any access
+# at all, then every practice, or a practice row (at ``{level}``) whose borough or PCN the scope names. Area rows
+# pass for any reader with access. In the values sum the borough and PCN are the membership of the period.
+_IN_SCOPE = """
+          AND ? AND (? OR {level} <> 'practice' OR list_contains(?::VARCHAR[], borough_code)
+                     OR list_contains(?::VARCHAR[], pcn_code))"""
+_AREAS_IN_SCOPE = """
+          AND ?"""
 _ORDER = "ORDER BY metric_id, area_code, period_start, breakdown_value"
 # Today's sums from every published unit, joined to the membership valid on the period's first day.
 _VALUES_AGGREGATE = f"""
