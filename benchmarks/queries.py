@@ -135,7 +135,8 @@ def pack_data(s: Scene) -> object:
 def chart_studio(s: Scene) -> object:
     """pages/chart_studio.py as it opens: a trend of the first catalogue metric over the last 24 months."""
     start = months_before(s.month, 23)
-    return exports.studio_figure(s.store, "trend", catalogue().metrics[0].id, s.borough, start, s.month, s.snapshot)[1]
+    spec = exports.studio_figure(s.store, "trend", catalogue().metrics[0].id, s.borough, start, s.month, s.snapshot)
+    return spec.data
 
 
 def definitions(s: Scene) -> object:

@@ -1,15 +1,24 @@
-"""Chart builders: each takes a tidy frame and returns a Plotly figure in NHS identity colours.
+"""Charts described once: a ``ChartSpec`` says what a chart shows, a registered kind draws it in NHS colours.
 
-One small builder per kind of chart (trend, comparison, breakdown, variation), so a page picks a
-builder rather than styling a figure itself, and colours agree between charts and tables.
+The screen, Chart studio, the PNG / SVG / CSV exports and the pack all take the same spec, so a chart's title,
+area, period and data are stated once, where it is made, and never read back out of a figure. Each kind of chart
+(trend, SPC, comparison, breakdown, funnel, caterpillar) is one small draw function registered under its name, as
+Datasette registers facets: adding a kind is adding a function, not editing a switch.
+
+>>> sorted(KINDS)
+['breakdown', 'caterpillar', 'comparison', 'funnel', 'spc', 'trend']
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+
 import pandas as pd
 import plotly.graph_objects as go
 
-from metrics.catalogue import Metric
+from metrics.catalogue import Metric, catalogue
 
 # NHS identity colour palette (england.nhs.uk/nhsidentity).
 NHS_BLUE = "#005EB8"
@@ -33,7 +42,12 @@ COMPARISON_LABELS = {
     "better": "Significantly better", "similar": "Not significantly different", "worse": "Significantly worse",
     "higher": "Significantly higher", "lower": "Significantly lower",
 }
+FUNNEL_COLOURS = {"better": NHS_GREEN, "worse": NHS_RED, "similar": NHS_MID_GREY,
+                  "higher": NHS_DARK_BLUE, "lower": NHS_LIGHT_BLUE}
 FONT = "Arial, Helvetica, sans-serif"
+
+# The columns every kind's hover text reads (charts._custom), so every tidy frame carries its counts.
+POINT_COLUMNS = ("value", "lower", "upper", "numerator", "denominator", "period_label")
 
 
 def axis_title(metric: Metric) -> str:
@@ -45,20 +59,123 @@ def chart_title(metric: Metric, where: str, when: str) -> str:
     return f"{metric.short_title} ({metric.unit_label}), {where}, {when}"
 
 
-def style(fig: go.Figure, title: str, subtitle: str | None = None, height: int = 420) -> go.Figure:
+# --- What a chart shows -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ChartSpec:
+    """One chart, stated once: which kind, which metric, the tidy frame drawn, and the words around it.
+
+    ``data`` is the tidy frame the chart is drawn from, with numerator and denominator (exports suppress
+    it, and it is the CSV). ``area`` and ``period`` say where and when, for the title, the CSV heading and
+    the image's footnote; ``title`` defaults to the standard ``chart_title``. The options a kind needs are
+    checked here, when the spec is made, rather than when it is first drawn: ``target`` (a dashed line),
+    ``benchmark`` and ``benchmark_label`` (the average line of funnels and caterpillars; a comparison
+    compares with its frame's ``benchmark`` column and names it ``benchmark_label``), ``limits`` (a funnel's
+    control limits by denominator) and ``overall`` (the whole area's figure on a breakdown).
+    """
+
+    kind: str
+    metric_id: str
+    data: pd.DataFrame = field(repr=False)
+    area: str
+    period: str
+    snapshot: date
+    title: str = ""
+    subtitle: str | None = None
+    source: str = ""
+    target: float | None = None
+    benchmark: float | None = None
+    benchmark_label: str | None = None
+    limits: pd.DataFrame | None = field(default=None, repr=False)
+    overall: float | None = None
+
+    def __post_init__(self) -> None:
+        kind = chart_kind(self.kind)
+        missing = [name for name in kind.options if getattr(self, name) is None]
+        missing += [column for column in kind.columns if column not in self.data]
+        if missing:
+            raise ValueError(f"a {self.kind} chart needs {', '.join(missing)}")
+        # Defaults filled in place (the spec is frozen once made): the standard title, the catalogue's source.
+        object.__setattr__(self, "title", self.title or chart_title(self.metric, self.area, self.period))
+        object.__setattr__(self, "source", self.source or self.metric.data_source)
+
+    @property
+    def metric(self) -> Metric:
+        return catalogue().metric(self.metric_id)
+
+    def edited(self, title: str | None = None, subtitle: str | None = None) -> ChartSpec:
+        """The same chart with a user's own title or subtitle (blank keeps the standard words)."""
+        return replace(self, title=title or self.title, subtitle=subtitle or self.subtitle)
+
+
+def _no_notes(spec: ChartSpec) -> str:
+    """Most kinds draw everything their spec holds, so add nothing to its subtitle."""
+    return ""
+
+
+@dataclass(frozen=True)
+class ChartKind:
+    """A registered kind of chart: its name, the frame columns and spec options it draws from, how to draw it."""
+
+    name: str
+    draw: Callable[[ChartSpec], go.Figure]
+    columns: tuple[str, ...]
+    options: tuple[str, ...] = ()
+    notes: Callable[[ChartSpec], str] = _no_notes
+
+
+KINDS: dict[str, ChartKind] = {}
+
+
+def register(name: str, columns: tuple[str, ...], options: tuple[str, ...] = (),
+             notes: Callable[[ChartSpec], str] = _no_notes) -> Callable:
+    """Register a draw function as the chart kind ``name`` (a decorator; the function is returned as it is)."""
+    def add(draw: Callable[[ChartSpec], go.Figure]) -> Callable[[ChartSpec], go.Figure]:
+        KINDS[name] = ChartKind(name, draw, (*POINT_COLUMNS, *columns), options, notes)
+        return draw
+    return add
+
+
+def chart_kind(name: str) -> ChartKind:
+    """The registered kind called ``name``; a clear error naming the kinds there are otherwise."""
+    if name not in KINDS:
+        raise ValueError(f"unknown chart kind {name!r}; choose one of {', '.join(KINDS)}")
+    return KINDS[name]
+
+
+def figure(spec: ChartSpec) -> go.Figure:
+    """The spec drawn by its kind: the figure shown on screen, and the one exports restyle for sharing."""
+    return chart_kind(spec.kind).draw(spec)
+
+
+def subtitle(spec: ChartSpec) -> str | None:
+    """The words under the title as drawn: the spec's subtitle and what its kind adds (an off-scale target).
+
+    Exports head the CSV and the image with these, so they say what the chart says.
+    """
+    note = chart_kind(spec.kind).notes(spec)
+    return f"{spec.subtitle or ''} {note}".strip() if note else spec.subtitle
+
+
+def style(fig: go.Figure, spec: ChartSpec, height: int = 420) -> go.Figure:
     """Common layout: NHS font and colours, a left-aligned title and optional subtitle."""
+    words = subtitle(spec)
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 17, "color": NHS_DARK_BLUE},
-               "subtitle": {"text": subtitle or "", "font": {"size": 12, "color": NHS_DARK_GREY}}},
+        title={"text": spec.title, "x": 0, "xanchor": "left", "font": {"size": 17, "color": NHS_DARK_BLUE},
+               "subtitle": {"text": words or "", "font": {"size": 12, "color": NHS_DARK_GREY}}},
         font={"family": FONT, "size": 13, "color": "#231F20"},
         plot_bgcolor="white", paper_bgcolor="white", height=height,
-        margin={"l": 10, "r": 10, "t": 80 if subtitle else 60, "b": 10},
+        margin={"l": 10, "r": 10, "t": 80 if words else 60, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0},
         hoverlabel={"font": {"family": FONT}},
     )
     fig.update_xaxes(showline=True, linecolor=NHS_MID_GREY, gridcolor=NHS_PALE_GREY)
     fig.update_yaxes(showline=True, linecolor=NHS_MID_GREY, gridcolor=NHS_PALE_GREY, zeroline=False)
     return fig
+
+
+# --- The kinds ----------------------------------------------------------------------------------
 
 
 def _hover(metric: Metric) -> str:
@@ -86,11 +203,11 @@ def with_gaps(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([rows, blanks]).sort_values("period_start").reset_index(drop=True)
 
 
-def trend_chart(frame: pd.DataFrame, metric: Metric, title: str, target: float | None = None,
-                subtitle: str | None = None) -> go.Figure:
+@register("trend", columns=("area_name", "period_start"))
+def trend_chart(spec: ChartSpec) -> go.Figure:
     """Value over time per area; the first area gets a 95% CI band; a dashed target line if set."""
     fig = go.Figure()
-    for i, (name, rows) in enumerate(frame.groupby("area_name", sort=False)):
+    for i, (name, rows) in enumerate(spec.data.groupby("area_name", sort=False)):
         rows = with_gaps(rows.sort_values("period_start"))
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         if i == 0:
@@ -106,21 +223,36 @@ def trend_chart(frame: pd.DataFrame, metric: Metric, title: str, target: float |
             x=rows["period_start"], y=rows["value"], name=name, mode="lines+markers",
             line={"color": colour, "width": 3 if i == 0 else 2, "dash": "solid" if i == 0 else "dot"},
             marker={"size": 6 if i == 0 else 4}, customdata=_custom(rows, "area_name"),
-            hovertemplate=_hover(metric)))
-    if target is not None:
-        fig.add_hline(y=target, line={"color": NHS_RED, "dash": "dash", "width": 2},
-                      annotation_text=f"Target {metric.format_value(target)}", annotation_position="top left")
-    fig.update_yaxes(title=axis_title(metric))
-    return style(fig, title, subtitle)
+            hovertemplate=_hover(spec.metric)))
+    if spec.target is not None:
+        fig.add_hline(y=spec.target, line={"color": NHS_RED, "dash": "dash", "width": 2},
+                      annotation_text=f"Target {spec.metric.format_value(spec.target)}",
+                      annotation_position="top left")
+    fig.update_yaxes(title=axis_title(spec.metric))
+    return style(fig, spec)
 
 
-def comparison_chart(frame: pd.DataFrame, metric: Metric, title: str, benchmark_label: str,
-                     subtitle: str | None = None, target: float | None = None) -> go.Figure:
+def _target_off_scale(spec: ChartSpec) -> bool:
+    """A target far beyond the dots and whiskers: drawn, it would squash them against one edge."""
+    frame = spec.data
+    span = float(frame["upper"].max() - frame["lower"].min())
+    return spec.target is not None and not (
+        frame["lower"].min() - span <= spec.target <= frame["upper"].max() + span)
+
+
+def _off_scale_note(spec: ChartSpec) -> str:
+    """A comparison says in words what it does not draw: a target off its scale."""
+    return f"Target {spec.metric.format_value(spec.target)} is off the scale." if _target_off_scale(spec) else ""
+
+
+@register("comparison", columns=("area_name", "benchmark", "vs_benchmark"), options=("benchmark_label",),
+          notes=_off_scale_note)
+def comparison_chart(spec: ChartSpec) -> go.Figure:
     """Areas ranked by value as dots with 95% CI whiskers, coloured by comparison with the benchmark.
 
     Dots rather than bars: a bar from zero hides the differences and intervals that matter here.
     """
-    frame = frame.sort_values("value")
+    metric, frame = spec.metric, spec.data.sort_values("value")
     fig = go.Figure()
     for verdict, rows in frame.groupby("vs_benchmark", sort=False):
         fig.add_trace(go.Scatter(
@@ -132,33 +264,31 @@ def comparison_chart(frame: pd.DataFrame, metric: Metric, title: str, benchmark_
             hovertemplate=_hover(metric).replace("%{y", "%{x")))
     benchmark = float(frame["benchmark"].iloc[0])
     fig.add_vline(x=benchmark, line={"color": NHS_DARK_BLUE, "width": 2},
-                  annotation_text=f"{benchmark_label} {metric.format_value(benchmark)}",
+                  annotation_text=f"{spec.benchmark_label} {metric.format_value(benchmark)}",
                   annotation_position="bottom right")
-    span = float(frame["upper"].max() - frame["lower"].min())
-    if target is not None and frame["lower"].min() - span <= target <= frame["upper"].max() + span:
-        fig.add_vline(x=target, line={"color": NHS_RED, "dash": "dash", "width": 2},
-                      annotation_text=f"Target {metric.format_value(target)}", annotation_position="top left")
-    elif target is not None:  # far off the scale: say so rather than squash the dots against one edge
-        subtitle = f"{subtitle or ''} Target {metric.format_value(target)} is off the scale.".strip()
+    if spec.target is not None and not _target_off_scale(spec):
+        fig.add_vline(x=spec.target, line={"color": NHS_RED, "dash": "dash", "width": 2},
+                      annotation_text=f"Target {metric.format_value(spec.target)}", annotation_position="top left")
     fig.update_yaxes(categoryorder="array", categoryarray=list(frame["area_name"]), title=None, type="category")
     fig.update_xaxes(title=axis_title(metric))
-    return style(fig, title, subtitle, height=max(320, 150 + 28 * len(frame)))
+    return style(fig, spec, height=max(320, 150 + 28 * len(frame)))
 
 
-def breakdown_chart(frame: pd.DataFrame, metric: Metric, title: str, overall: float | None = None,
-                    subtitle: str | None = None) -> go.Figure:
+@register("breakdown", columns=("breakdown_value",))
+def breakdown_chart(spec: ChartSpec) -> go.Figure:
     """One bar per group (ethnicity, IMD quintile, ...) with 95% CI, and the overall figure as a line."""
+    metric, frame = spec.metric, spec.data
     fig = go.Figure(go.Bar(
         x=frame["breakdown_value"], y=frame["value"], marker={"color": NHS_BLUE},
         error_y={"type": "data", "symmetric": False, "array": frame["upper"] - frame["value"],
                  "arrayminus": frame["value"] - frame["lower"], "color": NHS_DARK_GREY},
         customdata=_custom(frame, "breakdown_value"), hovertemplate=_hover(metric), name=metric.short_title))
-    if overall is not None:
-        fig.add_hline(y=overall, line={"color": NHS_DARK_BLUE, "dash": "dot", "width": 2},
-                      annotation_text=f"All {metric.format_value(overall)}", annotation_position="top left")
+    if spec.overall is not None:
+        fig.add_hline(y=spec.overall, line={"color": NHS_DARK_BLUE, "dash": "dot", "width": 2},
+                      annotation_text=f"All {metric.format_value(spec.overall)}", annotation_position="top left")
     fig.update_xaxes(title=None, type="category")
     fig.update_yaxes(title=axis_title(metric))
-    return style(fig, title, subtitle, height=360)
+    return style(fig, spec, height=360)
 
 
 # Making Data Count colours, as NHSRplotthedots uses them.
@@ -178,13 +308,13 @@ SPC_LABELS = {
 }
 
 
-def spc_chart(frame: pd.DataFrame, metric: Metric, title: str, target: float | None = None,
-              subtitle: str | None = None) -> go.Figure:
+@register("spc", columns=("area_name", "period_start", "mean", "lower_limit", "upper_limit", "point_type"))
+def spc_chart(spec: ChartSpec) -> go.Figure:
     """A Making Data Count XmR chart: values, mean, process limits, target, special-cause points.
 
-    ``frame`` has one area's series with period_start, value, lower, upper, numerator, denominator,
-    period_label, area_name and the XmR columns mean, lower_limit, upper_limit, point_type.
+    The frame is one area's series with the XmR columns mean, lower_limit, upper_limit and point_type.
     """
+    metric, frame = spec.metric, spec.data
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=frame["period_start"], y=frame["value"], mode="lines", hoverinfo="skip",
                              line={"color": SPC_COLOURS["common_cause"], "width": 2}, showlegend=False))
@@ -199,21 +329,30 @@ def spc_chart(frame: pd.DataFrame, metric: Metric, title: str, target: float | N
             marker={"color": SPC_COLOURS[kind], "size": 9 if kind == "common_cause" else 11,
                     "line": {"width": 1, "color": "white"}},
             customdata=_custom(rows, "area_name"), hovertemplate=_hover(metric)))
-    if target is not None:
-        fig.add_trace(go.Scatter(x=frame["period_start"], y=[target] * len(frame), mode="lines",
-                                 name=f"Target {metric.format_value(target)}", hoverinfo="skip",
+    if spec.target is not None:
+        fig.add_trace(go.Scatter(x=frame["period_start"], y=[spec.target] * len(frame), mode="lines",
+                                 name=f"Target {metric.format_value(spec.target)}", hoverinfo="skip",
                                  line={"color": NHS_RED, "dash": "dot", "width": 2}))
     fig.update_yaxes(title=axis_title(metric))
-    return style(fig, title, subtitle)
+    return style(fig, spec)
 
 
-def funnel_chart(frame: pd.DataFrame, limits: pd.DataFrame, metric: Metric, title: str, average: float,
-                 benchmark_label: str, subtitle: str | None = None) -> go.Figure:
+def _average_line(fig: go.Figure, spec: ChartSpec) -> None:
+    """The benchmark average (NWL, a peer group) as a solid line across a funnel or caterpillar."""
+    fig.add_hline(y=spec.benchmark, line={"color": NHS_DARK_BLUE, "width": 2},
+                  annotation_text=f"{spec.benchmark_label} {spec.metric.format_value(spec.benchmark)}",
+                  annotation_position="top left")
+
+
+@register("funnel", columns=("area_name", "pcn_name", "funnel_label", "funnel_verdict"),
+          options=("benchmark", "benchmark_label", "limits"))
+def funnel_chart(spec: ChartSpec) -> go.Figure:
     """Funnel plot: each unit's value against its denominator, with 95% and 99.8% limits round the average.
 
-    ``frame`` has area_name, pcn_name, denominator, value, lower, upper and a ``funnel`` label
-    (high_998 ... low_998); ``limits`` has denominator and lower_95, upper_95, lower_998, upper_998.
+    The frame has a ``funnel_label`` and ``funnel_verdict`` per unit; ``spec.limits`` has denominator and
+    lower_95, upper_95, lower_998, upper_998; ``spec.benchmark`` is the average.
     """
+    metric, frame, limits = spec.metric, spec.data, spec.limits
     fig = go.Figure()
     for column, dash, name in (("upper_998", "dash", "99.8% limits"), ("lower_998", "dash", "99.8% limits"),
                                ("upper_95", "dot", "95% limits"), ("lower_95", "dot", "95% limits")):
@@ -221,8 +360,7 @@ def funnel_chart(frame: pd.DataFrame, limits: pd.DataFrame, metric: Metric, titl
                                  legendgroup=name, showlegend=column.startswith("upper"), hoverinfo="skip",
                                  line={"color": NHS_DARK_GREY if "998" in column else NHS_MID_GREY,
                                        "dash": dash, "width": 1.5}))
-    fig.add_hline(y=average, line={"color": NHS_DARK_BLUE, "width": 2},
-                  annotation_text=f"{benchmark_label} {metric.format_value(average)}", annotation_position="top left")
+    _average_line(fig, spec)
     hover = _hover(metric).replace("%{customdata[0]}", "%{customdata[0]} (%{customdata[6]})")
     for label, rows in frame.groupby("funnel_label", sort=False):
         colour = FUNNEL_COLOURS[rows["funnel_verdict"].iloc[0]]
@@ -234,17 +372,14 @@ def funnel_chart(frame: pd.DataFrame, limits: pd.DataFrame, metric: Metric, titl
             hovertemplate=hover))
     fig.update_xaxes(title=f"Denominator ({metric.denominator.rstrip('.').lower()})", tickformat=",.0f")
     fig.update_yaxes(title=axis_title(metric))
-    return style(fig, title, subtitle, height=480)
+    return style(fig, spec, height=480)
 
 
-FUNNEL_COLOURS = {"better": NHS_GREEN, "worse": NHS_RED, "similar": NHS_MID_GREY,
-                  "higher": NHS_DARK_BLUE, "lower": NHS_LIGHT_BLUE}
-
-
-def caterpillar_chart(frame: pd.DataFrame, metric: Metric, title: str, average: float, benchmark_label: str,
-                      subtitle: str | None = None) -> go.Figure:
+@register("caterpillar", columns=("area_name", "funnel_label", "funnel_verdict"),
+          options=("benchmark", "benchmark_label"))
+def caterpillar_chart(spec: ChartSpec) -> go.Figure:
     """Units ranked by value with 95% CI whiskers against the average, coloured as on the funnel."""
-    frame = frame.sort_values("value").reset_index(drop=True)
+    metric, frame = spec.metric, spec.data.sort_values("value").reset_index(drop=True)
     fig = go.Figure()
     for label, rows in frame.groupby("funnel_label", sort=False):
         fig.add_trace(go.Scatter(
@@ -253,8 +388,7 @@ def caterpillar_chart(frame: pd.DataFrame, metric: Metric, title: str, average: 
             error_y={"type": "data", "symmetric": False, "array": rows["upper"] - rows["value"],
                      "arrayminus": rows["value"] - rows["lower"], "color": NHS_MID_GREY, "thickness": 1},
             customdata=_custom(rows, "area_name"), hovertemplate=_hover(metric)))
-    fig.add_hline(y=average, line={"color": NHS_DARK_BLUE, "width": 2},
-                  annotation_text=f"{benchmark_label} {metric.format_value(average)}", annotation_position="top left")
+    _average_line(fig, spec)
     fig.update_xaxes(title="Rank", showticklabels=False)
     fig.update_yaxes(title=axis_title(metric))
-    return style(fig, title, subtitle, height=420)
+    return style(fig, spec, height=420)

@@ -1,6 +1,9 @@
-"""Exports meant for sharing: branded chart images (PNG, SVG) and the data behind them (CSV).
+"""Exports meant for sharing: branded chart images (PNG, SVG) and the data behind them (CSV), from a ``ChartSpec``.
 
-Shared output differs from the screen in three ways, all handled here so every caller gets them:
+Every export takes the chart's spec (``metrics.charts``): the image is the spec drawn by its kind and then
+restyled, the CSV is the spec's frame, and the title, footnote and CSV heading come from the spec's own
+fields, so nothing is read back out of a figure's layout. Shared output differs from the screen in three
+ways, all handled here so every caller gets them:
 
 * **Small numbers.** Counts of 1 to 7 are suppressed (shown as ``*``), and so is anything from which
   such a count could be worked out (see ``suppression_flags`` for the rule). A chart point whose
@@ -28,6 +31,7 @@ import os
 import re
 import textwrap
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,6 +44,7 @@ import plotly.graph_objects as go
 from metrics import areas, charts, reports
 from metrics.areas import Area
 from metrics.catalogue import BREAKDOWN_LABEL, Metric, catalogue
+from metrics.charts import ChartSpec
 from metrics.ingest.safety import neutralise_formula
 from metrics.periods import month_end, month_name, month_start, period_label
 from metrics.store import Store
@@ -56,8 +61,6 @@ RENDER_TIMEOUT_S = 60
 STARTUP_TIMEOUT_S = 60
 SCREEN_ONLY = re.compile(r"\b(hover|hovering|click|clicking|tap|zoom|drag|select)\b", re.IGNORECASE)
 StudioKind = Literal["trend", "pcn_comparison", "breakdown"]
-STUDIO_KINDS: dict[str, str] = {"trend": "Trend over time", "pcn_comparison": "PCNs compared",
-                                "breakdown": "Breakdown (inequalities)"}
 
 
 class ExportError(RuntimeError):
@@ -66,7 +69,7 @@ class ExportError(RuntimeError):
 
 @dataclass(frozen=True)
 class ChartMeta:
-    """What a shared chart shows; it heads the CSV and footnotes the image."""
+    """What a shared chart shows, taken from its spec's fields; it heads the CSV and footnotes the image."""
 
     title: str
     subtitle: str | None
@@ -87,18 +90,10 @@ class ChartMeta:
         return re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")
 
     @classmethod
-    def from_figure(cls, fig: go.Figure, metric_id: str, area: str, period: str, snapshot: date,
-                    source: str | None = None) -> "ChartMeta":
-        """Meta for a figure built by ``metrics.charts``: its own title and subtitle, the catalogue source."""
-        title = fig.layout.title
-        return cls(title=_plain(title.text or catalogue().metric(metric_id).title),
-                   subtitle=_plain(title.subtitle.text) or None, metric_id=metric_id, area=area, period=period,
-                   snapshot=snapshot, source=source or catalogue().metric(metric_id).data_source)
-
-
-def _plain(text: str | None) -> str:
-    """Plotly rich text to plain text (titles may carry <br> and <b>)."""
-    return re.sub(r"<[^>]+>", " ", text or "").replace("  ", " ").strip()
+    def of(cls, spec: ChartSpec) -> ChartMeta:
+        """What a spec says about its chart, in the words its figure shows (the kind's notes included)."""
+        return cls(title=spec.title, subtitle=charts.subtitle(spec), metric_id=spec.metric_id, area=spec.area,
+                   period=spec.period, snapshot=spec.snapshot, source=spec.source)
 
 
 # --- Suppression --------------------------------------------------------------------------------
@@ -236,13 +231,14 @@ def csv_frame(data: pd.DataFrame, metric: Metric | None = None) -> pd.DataFrame:
     return table.drop(columns=empty).rename(columns=headings)
 
 
-def to_csv(data: pd.DataFrame, meta: ChartMeta) -> bytes:
-    """CSV bytes (UTF-8 with BOM, so Excel reads the £ and en dashes): title rows, a blank row, the table."""
+def to_csv(spec: ChartSpec) -> bytes:
+    """The spec's frame as CSV bytes (UTF-8 with BOM, so Excel reads the £ and en dashes): title rows, a blank
+    row, the suppressed table."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(title_rows(meta))
+    writer.writerows(title_rows(ChartMeta.of(spec)))
     writer.writerow([])
-    table = csv_frame(data, meta.metric)
+    table = csv_frame(spec.data, spec.metric)
     writer.writerow([neutralise_formula(c) for c in table.columns])
     writer.writerows(table.itertuples(index=False, name=None))
     return buffer.getvalue().encode("utf-8-sig")
@@ -353,7 +349,7 @@ def mask_suppressed(fig: go.Figure, data: pd.DataFrame | None, proportion: bool)
 
 def _screen_free(text: str | None) -> str:
     """Drop sentences that only make sense on screen ('hover for details', 'click a dot')."""
-    sentences = re.split(r"(?<=[.;])\s+", _plain(text))
+    sentences = re.split(r"(?<=[.;])\s+", (text or "").strip())
     return " ".join(s for s in sentences if s and not SCREEN_ONLY.search(s)).strip()
 
 
@@ -387,18 +383,19 @@ def _left_margin(fig: go.Figure) -> int:
     return int(24 + title + CHAR_WIDTH_PX * min(widest, 40))
 
 
-def export_figure(fig: go.Figure, meta: ChartMeta, data: pd.DataFrame | None = None) -> go.Figure:
-    """A copy of ``fig`` styled for sharing: titled, footnoted, large type, no screen-only parts."""
-    out = go.Figure(fig)
-    mask_suppressed(out, data, proportion=meta.metric.statistic == "proportion")
+def export_figure(spec: ChartSpec) -> go.Figure:
+    """The spec drawn by its kind, then styled for sharing: titled and footnoted from the spec's own fields,
+    large type, no screen-only parts, and no point that the spec's suppressed frame hides."""
+    meta, out = ChartMeta.of(spec), charts.figure(spec)
+    mask_suppressed(out, spec.data, proportion=spec.metric.statistic == "proportion")
     out.update_traces(hoverinfo="skip", hovertemplate=None, customdata=None, selectedpoints=None)
-    title, title_lines = _wrap(_plain(meta.title), 80)
+    title, title_lines = _wrap(meta.title, 80)
     subtitle, subtitle_lines = _wrap(_screen_free(meta.subtitle), 120)
     note, note_lines = _wrap(footnote(meta), 150)
     top = 40 + 32 * title_lines + 22 * subtitle_lines + 34  # title, subtitle, one legend row
     x_title = 30 if out.layout.xaxis.title.text else 0
     bottom = 52 + x_title + 18 * note_lines + 12  # tick labels, axis title, footnote, padding
-    height = max(MIN_EXPORT_HEIGHT, int(fig.layout.height or 420) + 140)
+    height = max(MIN_EXPORT_HEIGHT, int(out.layout.height or 420) + 140)
     single_bar = len(out.data) == 1 and out.data[0].type == "bar"
     out.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left", "y": 1 - 14 / height, "yanchor": "top",
@@ -518,13 +515,14 @@ def render_image(fig: go.Figure, fmt: Literal["png", "svg"]) -> bytes:
         raise ExportError(f"Rendering a {fmt.upper()} failed: {error!r}") from error
 
 
-def chart_png(fig: go.Figure, meta: ChartMeta, data: pd.DataFrame | None = None) -> bytes:
-    """A shareable PNG, 2000 px wide."""
-    return render_image(export_figure(fig, meta, data), "png")
+def chart_png(spec: ChartSpec) -> bytes:
+    """A shareable PNG of the chart, 2000 px wide (for slides)."""
+    return render_image(export_figure(spec), "png")
 
 
-def chart_svg(fig: go.Figure, meta: ChartMeta, data: pd.DataFrame | None = None) -> bytes:
-    return render_image(export_figure(fig, meta, data), "svg")
+def chart_svg(spec: ChartSpec) -> bytes:
+    """A shareable SVG of the chart (for print)."""
+    return render_image(export_figure(spec), "svg")
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -556,57 +554,84 @@ def studio_trend(store: Store, metric: Metric, area: Area, start: str, end: str,
     return frame, reports.target_value(metric, mine), when
 
 
+def _data_period(data: pd.DataFrame) -> str:
+    """The periods a chart's frame covers, first to last, as its CSV heading and image footnote say them."""
+    labels = list(dict.fromkeys(data.sort_values("period_start")["period_label"]))
+    return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
+
+
+def _studio_trend(store: Store, metric: Metric, area: Area, start: str, end: str, snapshot: date,
+                  breakdown: str | None) -> ChartSpec:
+    """The area and NWL from ``start`` to ``end`` (YYYY-MM), with the area's target."""
+    frame, target, when = studio_trend(store, metric, area, start, end, snapshot)
+    _require(frame, metric, area, period_span(start, end))
+    return ChartSpec(kind="trend", metric_id=metric.id, data=frame, area=area.name, period=_data_period(frame),
+                     snapshot=snapshot, title=charts.chart_title(metric, f"{area.name} and NWL", when),
+                     subtitle="Shaded band: 95% confidence interval.", target=target)
+
+
+def _studio_pcns(store: Store, metric: Metric, area: Area, start: str, end: str, snapshot: date,
+                 breakdown: str | None) -> ChartSpec:
+    """The PCNs of the area's borough at the latest period by ``end``, each compared with the borough."""
+    borough = areas.borough_of(store, snapshot, area)
+    names = areas.org_names(store, snapshot)
+    frame = (reports.compare_within(store, snapshot, metric, borough, "pcn", end, names)
+             if metric.lowest_level == "practice" else pd.DataFrame())
+    _require(frame, metric, borough, month_name(end))
+    where = f"PCNs in {borough.name}"
+    return ChartSpec(kind="comparison", metric_id=metric.id, data=frame, area=where, period=_data_period(frame),
+                     snapshot=snapshot, title=charts.chart_title(metric, where, frame["period_label"].iloc[0]),
+                     subtitle="Dots: value; whiskers: 95% confidence interval; colour compares each PCN with "
+                     f"{borough.name}.", benchmark_label=borough.name,
+                     target=metric.target.value if metric.target else None)
+
+
+def _studio_breakdown(store: Store, metric: Metric, area: Area, start: str, end: str, snapshot: date,
+                      breakdown: str | None) -> ChartSpec:
+    """The area by ``breakdown`` (default the metric's first) at the latest period by ``end``."""
+    kind_name = breakdown or (metric.breakdowns[0] if metric.breakdowns else None)
+    if kind_name is None or kind_name not in metric.breakdowns:
+        raise ValueError(f"{metric.short_title} has no {kind_name or 'breakdowns'} breakdown.")
+    frame = reports.breakdown(store, snapshot, metric, area, kind_name, end)
+    _require(frame, metric, area, month_name(end))
+    overall = reports.scorecard_value(store, snapshot, metric, area, end)
+    frame = frame.assign(area_name=area.name)
+    where = f"{area.name} by {BREAKDOWN_LABEL[kind_name].lower()}"
+    return ChartSpec(kind="breakdown", metric_id=metric.id, data=frame, area=area.name, period=_data_period(frame),
+                     snapshot=snapshot, title=charts.chart_title(metric, where, frame["period_label"].iloc[0]),
+                     subtitle="Whiskers: 95% confidence interval; dotted line: the whole area.", overall=overall)
+
+
+@dataclass(frozen=True)
+class StudioChoice:
+    """A Chart studio chart type: its label on the page, and how it makes a spec from the page's choices."""
+
+    label: str
+    make: Callable[[Store, Metric, Area, str, str, date, str | None], ChartSpec]
+
+
+STUDIO: dict[str, StudioChoice] = {
+    "trend": StudioChoice("Trend over time", _studio_trend),
+    "pcn_comparison": StudioChoice("PCNs compared", _studio_pcns),
+    "breakdown": StudioChoice("Breakdown (inequalities)", _studio_breakdown),
+}
+STUDIO_KINDS: dict[str, str] = {name: choice.label for name, choice in STUDIO.items()}
+
+
 def studio_figure(store: Store, kind: StudioKind, metric_id: str, area: Area, start: str, end: str, snapshot: date,
                   title: str | None = None, subtitle: str | None = None,
-                  breakdown: str | None = None) -> tuple[go.Figure, pd.DataFrame]:
-    """A chart for the Chart studio page and the data behind it.
+                  breakdown: str | None = None) -> ChartSpec:
+    """The spec of a Chart studio chart (its figure, downloads and a pack's chart slides all come from it).
 
     ``kind``: 'trend' (the area and NWL from ``start`` to ``end``, YYYY-MM), 'pcn_comparison' (the PCNs
     of the area's borough at the latest period by ``end``), or 'breakdown' (the area by ``breakdown``,
     default the metric's first, at the latest period by ``end``). ``title``/``subtitle`` replace the
     defaults (a blank title keeps the default). Raises ValueError when the choice has no data.
     """
-    metric = catalogue().metric(metric_id)
-    if kind == "trend":
-        frame, target, when = studio_trend(store, metric, area, start, end, snapshot)
-        _require(frame, metric, area, period_span(start, end))
-        default = charts.chart_title(metric, f"{area.name} and NWL", when)
-        return charts.trend_chart(frame, metric, title or default, target=target,
-                                  subtitle=subtitle or "Shaded band: 95% confidence interval."), frame
-    if kind == "pcn_comparison":
-        borough = areas.borough_of(store, snapshot, area)
-        names = areas.org_names(store, snapshot)
-        frame = (reports.compare_within(store, snapshot, metric, borough, "pcn", end, names)
-                 if metric.lowest_level == "practice" else pd.DataFrame())
-        _require(frame, metric, borough, month_name(end))
-        default = charts.chart_title(metric, f"PCNs in {borough.name}", frame["period_label"].iloc[0])
-        target = metric.target.value if metric.target else None
-        return charts.comparison_chart(frame, metric, title or default, benchmark_label=borough.name,
-                                       target=target, subtitle=subtitle or "Dots: value; whiskers: 95% "
-                                       f"confidence interval; colour compares each PCN with {borough.name}."), frame
-    if kind == "breakdown":
-        kind_name = breakdown or (metric.breakdowns[0] if metric.breakdowns else None)
-        if kind_name is None or kind_name not in metric.breakdowns:
-            raise ValueError(f"{metric.short_title} has no {kind_name or 'breakdowns'} breakdown.")
-        frame = reports.breakdown(store, snapshot, metric, area, kind_name, end)
-        _require(frame, metric, area, month_name(end))
-        overall = reports.scorecard_value(store, snapshot, metric, area, end)
-        frame = frame.assign(area_name=area.name)
-        default = charts.chart_title(metric, f"{area.name} by {BREAKDOWN_LABEL[kind_name].lower()}",
-                                     frame["period_label"].iloc[0])
-        return charts.breakdown_chart(frame, metric, title or default, overall=overall,
-                                      subtitle=subtitle or "Whiskers: 95% confidence interval; "
-                                      "dotted line: the whole area."), frame
-    raise ValueError(f"unknown chart kind {kind!r}; choose one of {', '.join(STUDIO_KINDS)}")
-
-
-def studio_meta(store: Store, kind: StudioKind, fig: go.Figure, data: pd.DataFrame, metric_id: str, area: Area,
-                snapshot: date) -> ChartMeta:
-    """Meta for a studio chart: the figure's (edited) title, the area shown, the periods in the data."""
-    labels = list(dict.fromkeys(data.sort_values("period_start")["period_label"]))
-    period = labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
-    where = f"PCNs in {areas.borough_of(store, snapshot, area).name}" if kind == "pcn_comparison" else area.name
-    return ChartMeta.from_figure(fig, metric_id, where, period, snapshot)
+    if kind not in STUDIO:
+        raise ValueError(f"unknown chart kind {kind!r}; choose one of {', '.join(STUDIO)}")
+    spec = STUDIO[kind].make(store, catalogue().metric(metric_id), area, start, end, snapshot, breakdown)
+    return spec.edited(title, subtitle)
 
 
 def _require(frame: pd.DataFrame, metric: Metric, area: Area, when: str) -> None:

@@ -301,10 +301,9 @@ def trend_start(metric: Metric, period: str) -> str:
 def chart_slide(prs, pack: PackData, row: pd.Series, hidden: bool, change_hidden: bool) -> None:
     """One off-track metric: its trend against target and NWL, key facts, definition in the notes."""
     metric = catalogue().metric(row["metric_id"])
-    fig, data = exports.studio_figure(pack.store, "trend", metric.id, pack.borough, trend_start(metric, pack.period),
-                                      pack.period, pack.snapshot)
-    meta = exports.studio_meta(pack.store, "trend", fig, data, metric.id, pack.borough, pack.snapshot)
-    png = exports.chart_png(fig, meta, data)
+    spec = exports.studio_figure(pack.store, "trend", metric.id, pack.borough, trend_start(metric, pack.period),
+                                 pack.period, pack.snapshot)
+    png = exports.chart_png(spec)
     slide = _slide(prs, pack, f"Off track: {metric.short_title}", metric.title)
     slide.shapes.add_picture(io.BytesIO(png), MARGIN, Inches(1.45), width=Inches(9.4))
     facts = [

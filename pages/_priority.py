@@ -64,10 +64,10 @@ def trend(view: ViewState, area: Area, metric: Metric, row: pd.Series) -> None:
             chart, side = st.columns([6, 1])
             with chart:
                 span = f"{spc_rows['period_label'].iloc[0]} to {spc_rows['period_label'].iloc[-1]}"
-                fig = charts.spc_chart(spc_rows, metric, charts.chart_title(metric, area.name, span), target=target,
-                                       subtitle="XmR chart: mean and process limits (mean ± 2.66 × mean moving "
-                                       f"range). Source: {metric.data_source}.")
-                ui.show_figure(fig, f"spc_{metric.id}", spc_rows, metric, area.name, span)
+                ui.show_figure(charts.ChartSpec(
+                    kind="spc", metric_id=metric.id, data=spc_rows, area=area.name, period=span,
+                    snapshot=view.snapshot, target=target, subtitle="XmR chart: mean and process limits (mean ± "
+                    f"2.66 × mean moving range). Source: {metric.data_source}."), f"spc_{metric.id}")
             with side:
                 icons(row)
             if spc.short_group_warning:
@@ -75,10 +75,10 @@ def trend(view: ViewState, area: Area, metric: Metric, row: pd.Series) -> None:
     with tabs[labels[1]]:
         where = " vs ".join(a.name for a in areas)
         span = f"{frame['period_label'].iloc[0]} to {frame['period_label'].iloc[-1]}"
-        fig = charts.trend_chart(frame, metric, charts.chart_title(metric, where, span), target=target,
-                                 subtitle=f"Shaded band: 95% confidence interval for {area.name}. "
-                                 f"Source: {metric.data_source}.")
-        ui.show_figure(fig, f"trend_{metric.id}", frame, metric, where, span)
+        ui.show_figure(charts.ChartSpec(
+            kind="trend", metric_id=metric.id, data=frame, area=where, period=span, snapshot=view.snapshot,
+            target=target, subtitle=f"Shaded band: 95% confidence interval for {area.name}. "
+            f"Source: {metric.data_source}."), f"trend_{metric.id}")
 
 
 def comparison(view: ViewState, parent: Area, level: str, metric: Metric, names: dict[str, str]) -> None:
@@ -88,13 +88,12 @@ def comparison(view: ViewState, parent: Area, level: str, metric: Metric, names:
         st.info(f"No {level}-level data for {metric.short_title}.")
         return
     what = "PCNs" if level == "pcn" else "Practices"
-    title = charts.chart_title(metric, f"{what} in {parent.name}", frame["period_label"].iloc[0])
     target = reports.target_value(metric, frame) if metric.target and metric.target.value else None
-    fig = charts.comparison_chart(frame, metric, title, benchmark_label=parent.name, target=target,
-                                  subtitle="Dots: value; whiskers: 95% confidence interval; colour compares "
-                                  f"each with the {parent.name} figure.")
-    ui.show_figure(fig, f"compare_{level}_{metric.id}", frame, metric, f"{what} in {parent.name}",
-                   frame["period_label"].iloc[0])
+    ui.show_figure(charts.ChartSpec(
+        kind="comparison", metric_id=metric.id, data=frame, area=f"{what} in {parent.name}",
+        period=frame["period_label"].iloc[0], snapshot=view.snapshot, benchmark_label=parent.name, target=target,
+        subtitle=f"Dots: value; whiskers: 95% confidence interval; colour compares each with the {parent.name} "
+        "figure."), f"compare_{level}_{metric.id}")
     ui.ci_table(frame, metric, name_label=what[:-1])
 
 
@@ -111,10 +110,12 @@ def breakdowns(view: ViewState, area: Area, metric: Metric) -> None:
             if frame.empty:
                 continue
             with col:
-                title = f"{metric.short_title} by {BREAKDOWN_LABEL[kind].lower()}"
-                subtitle = f"{metric.unit_label}, {area.name}, {frame['period_label'].iloc[0]}; whiskers: 95% CI"
-                ui.show_figure(charts.breakdown_chart(frame, metric, title, overall=overall, subtitle=subtitle),
-                               f"bd_{kind}", frame, metric, area.name, frame["period_label"].iloc[0])
+                when = frame["period_label"].iloc[0]
+                ui.show_figure(charts.ChartSpec(
+                    kind="breakdown", metric_id=metric.id, data=frame, area=area.name, period=when,
+                    snapshot=view.snapshot, title=f"{metric.short_title} by {BREAKDOWN_LABEL[kind].lower()}",
+                    subtitle=f"{metric.unit_label}, {area.name}, {when}; whiskers: 95% CI", overall=overall),
+                    f"bd_{kind}")
                 if kind == "imd_quintile":
                     sii = reports.slope_index(frame, metric)
                     if sii is not None:

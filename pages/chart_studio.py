@@ -5,7 +5,6 @@ import streamlit as st
 from metrics import exports, ui
 from metrics.catalogue import BREAKDOWN_LABEL, catalogue
 from metrics.periods import month_name, month_options
-from metrics.ui.downloads import chart_downloads
 
 view = ui.current_view()
 store = ui.app_store()
@@ -36,13 +35,11 @@ with left:
 
 with right:
     try:
-        fig, data = exports.studio_figure(store, kind, metric.id, area, start, end, view.snapshot, title=title or None,
-                                          subtitle=subtitle or None, breakdown=breakdown)
+        spec = exports.studio_figure(store, kind, metric.id, area, start, end, view.snapshot, title=title or None,
+                                     subtitle=subtitle or None, breakdown=breakdown)
     except ValueError as problem:
         st.warning(str(problem))
         st.stop()
-    st.plotly_chart(fig, key="studio_preview", width="stretch", config={"displaylogo": False})
-    chart_downloads(fig, data, exports.studio_meta(store, kind, fig, data, metric.id, area, view.snapshot),
-                    key="studio_download")
+    ui.show_figure(spec, "studio_preview")
     st.caption("Downloads carry the title, a footnote with source and snapshot date, NHS colours, and "
                "suppress counts of 1 to 7 (the image drops those points; the CSV shows *).")

@@ -23,12 +23,13 @@ if practices.empty:
 period = practices["period_label"].iloc[0]
 
 st.subheader("Funnel plot")
-fig = charts.funnel_chart(
-    practices, variation.funnel_curve(practices, metric, nwl), metric,
-    charts.chart_title(metric, f"practices in {scope.name} against NWL", period), nwl, "NWL",
+ui.show_figure(charts.ChartSpec(
+    kind="funnel", metric_id=metric.id, data=practices, area=f"Practices in {scope.name}", period=period,
+    snapshot=view.snapshot, title=charts.chart_title(metric, f"practices in {scope.name} against NWL", period),
+    benchmark=nwl, benchmark_label="NWL", limits=variation.funnel_curve(practices, metric, nwl),
     subtitle="Each dot is a practice. Inside the funnel, differences from the NWL average are what chance "
-             "would produce at that size; outside the 99.8% limits they almost certainly are not.")
-ui.show_figure(fig, f"funnel_{metric.id}", practices, metric, f"Practices in {scope.name}", period)
+             "would produce at that size; outside the 99.8% limits they almost certainly are not."),
+    f"funnel_{metric.id}")
 counts = practices["funnel"].value_counts()
 cols = st.columns(5)
 for col, code in zip(cols, variation.FUNNEL_LABELS):
@@ -42,10 +43,11 @@ else:
     ui.ci_table(outliers, metric, name_label="Practice", extra={"pcn_name": "PCN", "funnel_label": "Funnel"})
 
 st.subheader("Ranked, with 95% confidence intervals")
-ui.show_figure(charts.caterpillar_chart(
-    practices, metric, charts.chart_title(metric, f"practices in {scope.name}, ranked", period), nwl, "NWL",
-    subtitle="Whiskers: 95% confidence interval. Colour: position on the funnel plot."),
-    f"cat_{metric.id}", practices, metric, f"Practices in {scope.name}", period)
+ui.show_figure(charts.ChartSpec(
+    kind="caterpillar", metric_id=metric.id, data=practices, area=f"Practices in {scope.name}", period=period,
+    snapshot=view.snapshot, title=charts.chart_title(metric, f"practices in {scope.name}, ranked", period),
+    benchmark=nwl, benchmark_label="NWL",
+    subtitle="Whiskers: 95% confidence interval. Colour: position on the funnel plot."), f"cat_{metric.id}")
 
 st.subheader("Similar practices")
 st.caption(f"The {variation.SIMILAR_PRACTICES} NWL practices most like the chosen one in list size, deprivation "
@@ -60,11 +62,10 @@ group = group[group["area_code"].isin([chosen, *peers["org_code"]])]
 if len(group) > 1:
     peer_value = float(group["numerator"].sum() / group["denominator"].sum() * metric.multiplier)
     group = reports.against_benchmark(group, metric, peer_value)
-    where = f"{names.get(chosen)} and similar practices"
-    ui.show_figure(charts.comparison_chart(
-        group, metric, charts.chart_title(metric, where, period), benchmark_label="Peer group",
-        subtitle="Colour compares each practice with the peer group's pooled value."),
-        f"peers_{metric.id}", group, metric, where, period)
+    ui.show_figure(charts.ChartSpec(
+        kind="comparison", metric_id=metric.id, data=group, area=f"{names.get(chosen)} and similar practices",
+        period=period, snapshot=view.snapshot, benchmark_label="Peer group",
+        subtitle="Colour compares each practice with the peer group's pooled value."), f"peers_{metric.id}")
     st.dataframe(peers.assign(share_65_plus=peers["share_65_plus"] * 100)[
         ["org_name", "list_size", "imd_score", "share_65_plus"]].rename(columns={
             "org_name": "Similar practice", "list_size": "List size", "imd_score": "IMD 2019 score",

@@ -1,15 +1,24 @@
-"""Chart builders: titles, NHS colours, CIs as whiskers, categorical axes, gaps between seasons."""
+"""Chart kinds: titles, NHS colours, CIs as whiskers, categorical axes, gaps between seasons; specs checked."""
 
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import pandas as pd
+import plotly.graph_objects as go
+import pytest
 
 from metrics import charts
 from metrics.catalogue import catalogue
 
 FLU = catalogue().metric("flu_uptake_65_plus")
+
+
+def draw(kind: str, frame: pd.DataFrame, title: str = "t", **options) -> go.Figure:
+    """A chart of flu uptake drawn from a spec of ``kind`` over ``frame``."""
+    return charts.figure(charts.ChartSpec(kind=kind, metric_id=FLU.id, data=frame, area="Harrow", period="Sep 2026",
+                                          snapshot=date(2026, 10, 5), title=title, **options))
 
 
 def _frame(names, values, verdicts=None) -> pd.DataFrame:
@@ -26,8 +35,8 @@ def test_chart_title_says_unit_area_and_period():
 
 
 def test_comparison_colours_follow_significance():
-    fig = charts.comparison_chart(_frame(["A", "B", "C"], [40, 50, 60], ["worse", "similar", "better"]),
-                                  FLU, "t", "Borough")
+    fig = draw("comparison", _frame(["A", "B", "C"], [40, 50, 60], ["worse", "similar", "better"]),
+               benchmark_label="Borough")
     colours = {t.name: t.marker.color for t in fig.data}
     assert colours == {"Significantly worse": charts.NHS_RED, "Not significantly different": charts.NHS_WARM_YELLOW,
                        "Significantly better": charts.NHS_GREEN}
@@ -35,22 +44,45 @@ def test_comparison_colours_follow_significance():
 
 
 def test_far_target_moves_to_subtitle():
-    fig = charts.comparison_chart(_frame(["A", "B"], [8, 9], ["similar", "similar"]), FLU, "t", "Borough",
-                                  target=75)
+    fig = draw("comparison", _frame(["A", "B"], [8, 9], ["similar", "similar"]), benchmark_label="Borough",
+               target=75)
     assert "off the scale" in fig.layout.title.subtitle.text
     assert not any("Target" in (a.text or "") for a in fig.layout.annotations)
 
 
 def test_breakdown_axis_is_categorical_so_numeric_labels_survive():
     frame = _frame(["x"] * 3, [1, 2, 3]).assign(breakdown_value=["1 (most deprived)", "2", "5 (least deprived)"])
-    fig = charts.breakdown_chart(frame, FLU, "t")
+    fig = draw("breakdown", frame)
     assert fig.layout.xaxis.type == "category"
 
 
 def test_trend_breaks_between_seasons():
     starts = pd.to_datetime(["2025-01-01", "2025-02-01", "2025-09-01", "2025-10-01"])
     frame = _frame(["Harrow"] * 4, [60, 70, 10, 40]).assign(period_start=starts)
-    fig = charts.trend_chart(frame, FLU, "t", target=75)
+    fig = draw("trend", frame, target=75)
     line = next(t for t in fig.data if t.name == "Harrow")
     assert any(isinstance(v, float) and math.isnan(v) for v in line.y)
     assert fig.layout.title.text == "t"
+
+
+def test_a_spec_names_what_its_kind_lacks_when_it_is_made():
+    with pytest.raises(ValueError, match="a funnel chart needs benchmark, benchmark_label, limits, pcn_name"):
+        draw("funnel", _frame(["A"], [40], ["similar"]))
+    with pytest.raises(ValueError, match="unknown chart kind 'pie'"):
+        draw("pie", _frame(["A"], [40]))
+
+
+def test_the_standard_title_source_and_an_edit():
+    spec = charts.ChartSpec(kind="breakdown", metric_id=FLU.id, data=_frame(["x"], [1]).assign(breakdown_value="A"),
+                            area="Harrow", period="Sep 2026", snapshot=date(2026, 10, 5))
+    assert spec.title == "Flu uptake 65+ (%), Harrow, Sep 2026" and spec.source == FLU.data_source
+    edited = spec.edited(title="", subtitle="For the newsletter")
+    assert edited.title == spec.title and edited.subtitle == "For the newsletter" and spec.subtitle is None
+
+
+def test_the_off_scale_note_is_part_of_the_subtitle_exports_read():
+    spec = charts.ChartSpec(kind="comparison", metric_id=FLU.id, data=_frame(["A", "B"], [8, 9], ["similar"] * 2),
+                            area="Harrow", period="Sep 2026", snapshot=date(2026, 10, 5), subtitle="Dots.",
+                            benchmark_label="Borough", target=75)
+    assert charts.subtitle(spec) == "Dots. Target 75.0% is off the scale."
+    assert charts.figure(spec).layout.title.subtitle.text == charts.subtitle(spec)

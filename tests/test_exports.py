@@ -19,6 +19,7 @@ import pytest
 from metrics import areas, charts, exports, reports
 from metrics.areas import Area
 from metrics.catalogue import catalogue
+from metrics.charts import ChartSpec
 from metrics.demo import generate_demo
 from metrics.store import Store
 
@@ -49,10 +50,11 @@ def practices(demo: Store, metric_id: str) -> pd.DataFrame:
     return reports.compare_within(demo, SNAP, catalogue().metric(metric_id), SPHERE, "practice", "2026-09", names)
 
 
-def meta_for(metric_id: str, title: str = "A title", area: str = "Sphere PCN practices") -> exports.ChartMeta:
-    return exports.ChartMeta(title=title, subtitle="Dots: value. Hover for numerator and denominator.",
-                             metric_id=metric_id, area=area, period="Sep 2026", snapshot=SNAP,
-                             source=catalogue().metric(metric_id).data_source)
+def spec_for(metric_id: str, data: pd.DataFrame, kind: str = "trend", title: str = "A title",
+             area: str = "Sphere PCN practices", **options) -> ChartSpec:
+    return ChartSpec(kind=kind, metric_id=metric_id, data=data, title=title,
+                     subtitle="Dots: value. Hover for numerator and denominator.", area=area, period="Sep 2026",
+                     snapshot=SNAP, **options)
 
 
 def read_csv(blob: bytes) -> tuple[dict[str, str], pd.DataFrame]:
@@ -136,7 +138,7 @@ def test_csv_has_title_rows_and_suppresses_demo_small_counts(demo):
         raw_small = data["numerator"].between(1, 7) | (
             (data["denominator"] - data["numerator"]).between(1, 7) if metric.unit == "percent" else False)
         assert raw_small.any(), f"the demo data should hold small counts for {metric_id}"
-        titles, table = read_csv(exports.to_csv(data, meta_for(metric_id)))
+        titles, table = read_csv(exports.to_csv(spec_for(metric_id, data, "comparison", benchmark_label="PCN")))
         assert titles["Metric id"] == metric_id and titles["Metric"] == metric.title
         assert titles["Area"] == "Sphere PCN practices" and titles["Period"] == "Sep 2026"
         assert titles["Data as at (snapshot)"] == "2026-10-05" and titles["Unit"] == metric.unit_label
@@ -148,9 +150,9 @@ def test_csv_has_title_rows_and_suppresses_demo_small_counts(demo):
 def test_csv_neutralises_formulas_in_text_cells():
     data = frame([("=HYPERLINK(\"http://x\")", 40, 100), ("+SUM(A1)", 50, 100), ("@cmd", 60, 100)],
                  level="practice")
-    meta = exports.ChartMeta(title="-2+3", subtitle=None, metric_id="flu_uptake_65_plus", area="=Harrow",
-                             period="Sep 2026", snapshot=SNAP, source="s")
-    titles, table = read_csv(exports.to_csv(data, meta))
+    spec = ChartSpec(kind="trend", title="-2+3", metric_id="flu_uptake_65_plus", data=data, area="=Harrow",
+                     period="Sep 2026", snapshot=SNAP, source="s")
+    titles, table = read_csv(exports.to_csv(spec))
     assert titles["Title"] == "'-2+3" and titles["Area"] == "'=Harrow"
     assert table["Area"].tolist() == ["'=HYPERLINK(\"http://x\")", "'+SUM(A1)", "'@cmd"]
     assert table["Numerator"].tolist() == ["40", "50", "60"]  # numbers are left as numbers
@@ -159,24 +161,23 @@ def test_csv_neutralises_formulas_in_text_cells():
 def test_series_summaries_are_dropped_when_a_value_is_hidden():
     data = frame([("A", 5, 100), ("A", 50, 100)], level="practice").assign(
         mean=30.0, upper_limit=60.0, lower_limit=0.0, period_start=pd.to_datetime(["2026-08-01", "2026-09-01"]))
-    _, table = read_csv(exports.to_csv(data, meta_for("flu_uptake_65_plus")))
+    _, table = read_csv(exports.to_csv(spec_for("flu_uptake_65_plus", data)))
     assert "SPC mean" not in table and table["Value (%)"].iloc[0] == exports.SUPPRESSED
 
 
 # --- Export styling and images ------------------------------------------------------------------
 
 
-def comparison(demo: Store, metric_id: str) -> tuple:
-    data = practices(demo, metric_id)
-    metric = catalogue().metric(metric_id)
-    fig = charts.comparison_chart(data, metric, charts.chart_title(metric, "Practices in Sphere PCN", "Sep 2026"),
-                                  benchmark_label="Sphere PCN")
-    return fig, data, exports.ChartMeta.from_figure(fig, metric_id, "Practices in Sphere PCN", "Sep 2026", SNAP)
+def comparison(demo: Store, metric_id: str) -> ChartSpec:
+    """Sphere PCN's practices compared, with the standard title (metric, unit, area, period)."""
+    return ChartSpec(kind="comparison", metric_id=metric_id, data=practices(demo, metric_id),
+                     area="Practices in Sphere PCN", period="Sep 2026", snapshot=SNAP, benchmark_label="Sphere PCN")
 
 
 def test_export_figure_is_titled_footnoted_and_has_no_screen_only_parts(demo):
-    fig, data, meta = comparison(demo, "falls_admissions_65_plus")
-    out = exports.export_figure(fig, meta, data)
+    spec = comparison(demo, "falls_admissions_65_plus")
+    meta = exports.ChartMeta.of(spec)
+    out = exports.export_figure(spec)
     assert out.layout.title.text.startswith("Falls admissions 65+ (per 100,000), Practices in Sphere PCN")
     notes = [a.text for a in out.layout.annotations if "Source:" in a.text]
     assert len(notes) == 1 and meta.source in notes[0]
@@ -185,16 +186,18 @@ def test_export_figure_is_titled_footnoted_and_has_no_screen_only_parts(demo):
     assert out.layout.font.size >= 14 and out.layout.title.font.color == charts.NHS_DARK_BLUE
     for trace in out.data:
         assert trace.customdata is None and trace.hovertemplate is None and trace.hoverinfo == "skip"
-    screen = exports.export_figure(fig, meta_for("falls_admissions_65_plus"), data)
+    screen = exports.export_figure(spec_for("falls_admissions_65_plus", spec.data, "comparison",
+                                            benchmark_label="Sphere PCN"))
     assert "Hover" not in screen.layout.title.subtitle.text and "Dots: value." in screen.layout.title.subtitle.text
 
 
 def test_exported_chart_leaves_out_every_point_the_csv_hides(demo):
     for metric_id in ("falls_admissions_65_plus", "mmr1_24_months"):
-        fig, data, meta = comparison(demo, metric_id)
+        spec = comparison(demo, metric_id)
+        data = spec.data
         hidden = set(data.loc[exports.suppression_flags(data)["value"], "area_name"])
         assert hidden, "the test needs hidden practices"
-        out = exports.export_figure(fig, meta, data)
+        out = exports.export_figure(spec)
         plotted = {y for trace in out.data if trace.type == "scatter" and trace.y is not None
                    for x, y in zip(trace.x, trace.y) if x is not None}
         listed = {y for trace in out.data if trace.type == "scatter" for y in trace.y}
@@ -211,9 +214,8 @@ def test_trend_masks_points_on_lines_and_ci_band_too(demo):
     data = data.assign(numerator=data["numerator"].where(data.index != 5, 4.0))  # one small month
     data = reports.with_ci(data)
     metric = catalogue().metric("falls_admissions_65_plus")
-    fig = charts.trend_chart(data, metric, "t")
     start, lower, upper = data.at[5, "period_start"], data.at[5, "lower"], data.at[5, "upper"]
-    out = exports.export_figure(fig, meta_for(metric.id), data)
+    out = exports.export_figure(spec_for(metric.id, data, "trend", title="t"))
     for trace in out.data:
         points = [(pd.Timestamp(x), y) for x, y in zip(trace.x, trace.y) if x is not None and y is not None]
         assert all(x != start for x, _ in points if trace.fill != "toself"), trace.name
@@ -229,7 +231,7 @@ def test_breakdown_bar_of_a_small_group_is_dropped_and_its_label_starred():
         metric_id="flu_uptake_65_plus", period_start=pd.Timestamp("2026-09-01"), period_label="Sep 2026")
     groups = reports.with_ci(groups)
     metric = catalogue().metric("flu_uptake_65_plus")
-    out = exports.export_figure(charts.breakdown_chart(groups, metric, "t"), meta_for(metric.id), groups)
+    out = exports.export_figure(spec_for(metric.id, groups, "breakdown", title="t"))
     bars = out.data[0]
     # Black (3) is hidden; with one group hidden the next smallest (Mixed, 90) goes too.
     assert list(bars.x) == ["Asian", "Black *", "Mixed *"]
@@ -256,8 +258,9 @@ def squeeze(text: str) -> str:
 
 
 def test_svg_chart_labels_hold_no_small_counts(demo):
-    fig, data, meta = comparison(demo, "falls_admissions_65_plus")
-    labels, ticks = svg_texts(exports.chart_svg(fig, meta, data))
+    spec = comparison(demo, "falls_admissions_65_plus")
+    data, meta = spec.data, exports.ChartMeta.of(spec)
+    labels, ticks = svg_texts(exports.chart_svg(spec))
     assert ticks, "the value axis has numeric ticks"
     named = {label.removesuffix(" *") for label in labels}
     assert set(data["area_name"]) <= named, "every practice is named on the category axis"
@@ -270,21 +273,21 @@ def test_svg_chart_labels_hold_no_small_counts(demo):
 
 
 def test_png_is_wide_enough_for_slides_and_the_renderer_is_reused(demo):
-    fig, data, meta = comparison(demo, "mmr1_24_months")
-    png = exports.chart_png(fig, meta, data)
+    spec = comparison(demo, "mmr1_24_months")
+    png = exports.chart_png(spec)
     renderer = exports._renderer
     width, height = exports.png_size(png)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and width >= 1600 and height > 600
-    exports.chart_png(fig, meta, data)
+    exports.chart_png(spec)
     assert exports._renderer is renderer, "one Chromium serves every image"
 
 
 def test_missing_browser_is_a_clear_error(monkeypatch, demo):
-    fig, data, meta = comparison(demo, "mmr1_24_months")
+    spec = comparison(demo, "mmr1_24_months")
     monkeypatch.setattr(exports, "_renderer", None)
     monkeypatch.setitem(exports._browser, "path", "/nonexistent/chromium")
     with pytest.raises(exports.ExportError, match="BROWSER_PATH='/nonexistent/chromium'"):
-        exports.chart_png(fig, meta, data)
+        exports.chart_png(spec)
 
 
 # --- Chart studio -------------------------------------------------------------------------------
@@ -292,10 +295,11 @@ def test_missing_browser_is_a_clear_error(monkeypatch, demo):
 
 @pytest.mark.parametrize("kind", list(exports.STUDIO_KINDS))
 def test_studio_figure_builds_each_kind_with_matching_data(demo, kind):
-    fig, data = exports.studio_figure(demo, kind, "flu_uptake_65_plus", HARROW, "2025-04", "2026-09", SNAP)
+    spec = exports.studio_figure(demo, kind, "flu_uptake_65_plus", HARROW, "2025-04", "2026-09", SNAP)
+    fig, data = charts.figure(spec), spec.data
     assert len(fig.data) and not data.empty and {"numerator", "denominator", "value"} <= set(data)
-    meta = exports.studio_meta(demo, kind, fig, data, "flu_uptake_65_plus", HARROW, SNAP)
-    assert meta.title == exports._plain(fig.layout.title.text) and meta.snapshot == SNAP
+    meta = exports.ChartMeta.of(spec)
+    assert meta.title == fig.layout.title.text and meta.snapshot == SNAP
     assert ("PCNs in Harrow" if kind == "pcn_comparison" else "Harrow") == meta.area
     if kind == "trend":
         assert data["period_start"].min() >= pd.Timestamp("2025-04-01")
@@ -305,8 +309,8 @@ def test_studio_figure_builds_each_kind_with_matching_data(demo, kind):
 
 
 def test_studio_title_and_subtitle_can_be_edited(demo):
-    fig, _ = exports.studio_figure(demo, "trend", "falls_admissions_65_plus", SPHERE, "2026-01", "2026-09", SNAP,
-                                   title="Falls are down", subtitle="For the newsletter")
+    fig = charts.figure(exports.studio_figure(demo, "trend", "falls_admissions_65_plus", SPHERE, "2026-01", "2026-09",
+                                              SNAP, title="Falls are down", subtitle="For the newsletter"))
     assert fig.layout.title.text == "Falls are down" and fig.layout.title.subtitle.text == "For the newsletter"
 
 
@@ -319,5 +323,5 @@ def test_studio_rejects_what_it_cannot_draw(demo):
 
 
 def test_file_stem_says_what_the_file_is():
-    meta = meta_for("flu_uptake_65_plus", area="Harrow & Brent")
+    meta = exports.ChartMeta.of(spec_for("flu_uptake_65_plus", frame([("A", 40, 100)]), area="Harrow & Brent"))
     assert meta.file_stem == "flu-uptake-65-plus-harrow-brent-sep-2026-as-at-2026-10-05"

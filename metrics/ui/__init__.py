@@ -18,15 +18,13 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from metrics import areas, exports
+from metrics import areas, charts, exports
 from metrics.areas import Area
 from metrics.catalogue import Metric
-from metrics.charts import COMPARISON_LABELS, RAG_COLOURS
+from metrics.charts import COMPARISON_LABELS, RAG_COLOURS, ChartSpec
 from metrics.demo import generate_demo
-from metrics.exports import ChartMeta
 from metrics.filters import FILTER_KEYS, ViewState
 from metrics.layout import ROLLUP_FILE, snapshot_folders
 from metrics.periods import month_name, month_options
@@ -210,12 +208,12 @@ def page_header(title: str, question: str, view: ViewState) -> None:
     st.caption(f"{question}  \n**{where}** · {month_name(view.period)} · data as at {view.snapshot:%d %b %Y}")
 
 
-def show_figure(fig: go.Figure, key: str, data: pd.DataFrame, metric: Metric, area: str, period: str) -> None:
-    """A chart, with PNG / SVG / CSV downloads of it and the data behind it (titled, small counts suppressed)."""
-    st.plotly_chart(fig, key=key, width="stretch",
+def show_figure(spec: ChartSpec, key: str) -> None:
+    """A chart drawn from its spec, with PNG / SVG / CSV downloads of the same spec (titled, small counts
+    suppressed), so what is shared is what is on screen."""
+    st.plotly_chart(charts.figure(spec), key=key, width="stretch",
                     config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]})
-    meta = ChartMeta.from_figure(fig, metric.id, area, period, current_view().snapshot)
-    chart_downloads(fig, data, meta, key=f"{key}_download")
+    chart_downloads(spec, key=f"{key}_download")
 
 
 def ci_table(frame: pd.DataFrame, metric: Metric, name_label: str = "Area",

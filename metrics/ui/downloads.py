@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from metrics import exports, pack
+from metrics.charts import ChartSpec
 from metrics.exports import ChartMeta
 from metrics.store import Store
 
@@ -21,26 +20,26 @@ DOWNLOAD_LABEL = "Download"
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
-def chart_downloads(fig: go.Figure, data: pd.DataFrame, meta: ChartMeta, key: str) -> None:
+def chart_downloads(spec: ChartSpec, key: str) -> None:
     """A 'Download' popover with PNG, SVG and CSV buttons for one chart.
 
-    ``data`` is the frame the chart was drawn from (with numerator and denominator), ``meta`` says
-    what it shows; ``key`` must be unique on the page (the chart's own key will do).
+    Every file is made from the chart's spec (its frame, with numerator and denominator, and its words);
+    ``key`` must be unique on the page (the chart's own key will do).
     """
-    stem = meta.file_stem
+    stem = ChartMeta.of(spec).file_stem
     images = exports.renderer_available()
     note = None if images else "Chart images need Chromium on the server (see README, Exports)."
     with st.popover(DOWNLOAD_LABEL, icon=":material/download:"):
         st.download_button(
-            "Chart as PNG (for slides)", lambda: exports.chart_png(fig, meta, data),
+            "Chart as PNG (for slides)", lambda: exports.chart_png(spec),
             file_name=f"{stem}.png", mime="image/png", key=f"{key}_png", on_click="ignore",
             disabled=not images, help=note, icon=":material/image:", width="stretch")
         st.download_button(
-            "Chart as SVG (for print)", lambda: exports.chart_svg(fig, meta, data),
+            "Chart as SVG (for print)", lambda: exports.chart_svg(spec),
             file_name=f"{stem}.svg", mime="image/svg+xml", key=f"{key}_svg", on_click="ignore",
             disabled=not images, help=note, icon=":material/draw:", width="stretch")
         st.download_button(
-            "Data as CSV", lambda: exports.to_csv(data, meta), file_name=f"{stem}.csv", mime="text/csv",
+            "Data as CSV", lambda: exports.to_csv(spec), file_name=f"{stem}.csv", mime="text/csv",
             key=f"{key}_csv", on_click="ignore", icon=":material/table:", width="stretch")
         st.caption(exports.SUPPRESSION_NOTE)
 
