@@ -94,6 +94,17 @@ def practice_pcn_names(store: Store, snapshot: date) -> dict[str, str]:
     return {code: names.get(pcn_code, UNALLOCATED) for code, pcn_code in zip(frame["org_code"], frame["pcn_code"])}
 
 
+def with_ancestors(store: Store, snapshot: date, area: Area) -> frozenset[str]:
+    """The area's code and those of the areas it lies in (its PCN, borough, place and ICS, as now): what a
+    catalogue entry declared for a borough also applies to its PCNs and practices."""
+    orgs = store.orgs(snapshot)
+    row = orgs[orgs["org_code"] == area.code]
+    if row.empty:
+        return frozenset({area.code})
+    found = row.iloc[0][["pcn_code", "borough_code", "place_code", "parent_code"]]
+    return frozenset({area.code, *(code for code in found if isinstance(code, str) and code)})
+
+
 def borough_of(store: Store, snapshot: date, area: Area) -> Area:
     """The borough (or place) an area's PCNs are compared within: the area itself, or a PCN's borough."""
     if area.level in ("borough", "place"):

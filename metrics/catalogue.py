@@ -6,6 +6,7 @@ polarity and targets are written exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -99,6 +100,15 @@ class Target(_Strict):
         return self
 
 
+class SpcChange(_Strict):
+    """A known change in how a service works, from which an area's SPC limits are recalculated (Making Data
+    Count: a new process gets its own mean and limits)."""
+
+    area_code: str | None = None  # an area (borough, PCN...) and everything inside it; None: every area
+    date: date  # the first period of the new process
+    reason: str = Field(min_length=5)
+
+
 class Priority(_Strict):
     """A priority area: one page of the dashboard, built from the shared priority template."""
 
@@ -134,6 +144,7 @@ class Metric(_Strict):
     data_source: str = Field(min_length=3)
     # OHID Fingertips indicator IDs whose exports load into this metric (python -m metrics ingest --format fingertips).
     fingertips_indicator_ids: tuple[int, ...] = ()
+    spc_changes: tuple[SpcChange, ...] = ()
 
     @property
     def units(self) -> UnitSpec:
@@ -169,6 +180,11 @@ class Metric(_Strict):
     @property
     def better_when(self) -> str:
         return BETTER_WHEN[self.polarity]
+
+    def spc_changes_for(self, area_codes: Iterable[str]) -> tuple[SpcChange, ...]:
+        """The declared changes that apply to an area (given as its code and its ancestors' codes)."""
+        codes = set(area_codes)
+        return tuple(c for c in self.spc_changes if c.area_code is None or c.area_code in codes)
 
     def judge(self, difference: float) -> str | None:
         """'better' or 'worse' for a signed difference (a change, a gap to a target, a slope), None when the

@@ -7,11 +7,13 @@ figure on screen is auditable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from metrics import areas
 from metrics.areas import Area
 from metrics.catalogue import Level, Metric, catalogue
 from metrics.periods import is_in_season, month_end, period_label
@@ -121,17 +123,27 @@ def spc_applies(metric: Metric, points: int) -> bool:
     return not metric.season_months and points >= MIN_SPC_POINTS
 
 
-def _xmr(metric: Metric, values: np.ndarray, target: float | None):
+def rebase_positions(starts: np.ndarray, changes: Sequence[date]) -> list[int]:
+    """Where in a period-ordered series each change starts a new SPC phase (the first period on or after it;
+    a change before the first period or after the last starts none)."""
+    stamps = pd.to_datetime(pd.Series(starts)).to_numpy()
+    positions = {int(np.searchsorted(stamps, np.datetime64(pd.Timestamp(change)))) for change in changes}
+    return sorted(p for p in positions if 0 < p < len(stamps))
+
+
+def _xmr(metric: Metric, values: np.ndarray, target: float | None, rebase_at: Sequence[int] = ()):
     """The XmR result for period-ordered values, or None where SPC does not apply."""
     if not spc_applies(metric, len(values)):
         return None
-    return xmr(values, improvement=metric.improvement, target=target if metric.judged else None)
+    return xmr(values, improvement=metric.improvement, target=target if metric.judged else None,
+               rebase_at=list(rebase_at) or None)
 
 
-def with_spc(metric: Metric, area_rows: pd.DataFrame, target: float | None):
-    """The area's series with XmR columns added, and the XmR result (None where SPC does not apply)."""
+def with_spc(metric: Metric, area_rows: pd.DataFrame, target: float | None, changes: Sequence[date] = ()):
+    """The area's series with XmR columns added, and the XmR result (None where SPC does not apply). Limits are
+    recalculated from each of ``changes`` (declared in the catalogue, or chosen by the user)."""
     rows = area_rows.sort_values("period_start").reset_index(drop=True)
-    result = _xmr(metric, rows["value"].to_numpy(), target)
+    result = _xmr(metric, rows["value"].to_numpy(), target, rebase_positions(rows["period_start"], changes))
     if result is None:
         return rows, None
     rows = rows.assign(mean=result.mean, lower_limit=result.lower_limit, upper_limit=result.upper_limit,
@@ -139,7 +151,8 @@ def with_spc(metric: Metric, area_rows: pd.DataFrame, target: float | None):
     return rows, result
 
 
-def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFrame) -> dict:
+def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFrame,
+                  changes: Sequence[date] = ()) -> dict:
     """One scorecard line: latest value, CI, target, RAG, change, NWL comparison, sparkline.
 
     ``area_rows`` is the area's series in period order. History and NWL look-ups use numpy columns rather
@@ -159,7 +172,7 @@ def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFram
         colour, basis = rag(metric, float(latest["value"]), None, verdict)[0], "same point last season"
     else:
         colour, basis = rag(metric, float(latest["value"]), target, vs_nwl)
-    spc = _xmr(metric, values, target)
+    spc = _xmr(metric, values, target, rebase_positions(starts, changes))
     _, lower_998, upper_998 = value_ci(metric.unit, latest["numerator"], latest["denominator"], 0.998)
     return {
         "priority": metric.priority, "metric_id": metric.id, "metric": metric.short_title,
@@ -189,13 +202,15 @@ def scorecard(store: Store, snapshot: date, area: Area, nwl: Area, month: str,
     # Only the columns a line reads, in period order, split once (groupby keeps each group's row order).
     frame = frame[list(SCORECARD_INPUT)].sort_values("period_start", kind="stable")
     groups = dict(list(frame.groupby(["metric_id", "area_code"], sort=False)))
+    within = areas.with_ancestors(store, snapshot, area)
     rows = []
     for metric in metrics:
         mine = groups.get((metric.id, area.code))
         if mine is None:
             continue
         theirs = groups.get((metric.id, nwl.code), frame.iloc[:0])
-        rows.append(scorecard_row(metric, mine, theirs))
+        changes = [change.date for change in metric.spc_changes_for(within)]
+        rows.append(scorecard_row(metric, mine, theirs, changes))
     return pd.DataFrame(rows)
 
 

@@ -165,3 +165,38 @@ def test_with_ci_matches_row_by_row_limits_in_any_row_order():
         expected = value_ci(catalogue().metric(metric_id).unit, row.numerator, row.denominator)
         assert [row.value, row.lower, row.upper] == pytest.approx([float(v) for v in expected], nan_ok=True)
     assert np.isnan(out.value.iloc[3])  # a zero denominator gives no value
+
+
+def _stepped_series() -> pd.DataFrame:
+    """42 months of an admissions rate that steps down by a fifth in month 25 (as Harrow's did in April 2025)."""
+    starts = pd.date_range("2023-04-01", periods=42, freq="MS")
+    wobble = np.tile([3.0, -2.0, 1.0, -3.0, 2.0, -1.0], 7)
+    values = np.where(np.arange(42) < 24, 2000.0, 1600.0) + 10 * wobble
+    return pd.DataFrame({"metric_id": "emergency_admissions_65_plus", "area_code": "B1", "period_start": starts,
+                         "period_label": [f"{s:%b %Y}" for s in starts], "value": values, "lower": values - 50,
+                         "upper": values + 50, "numerator": values, "denominator": 100_000.0})
+
+
+def test_spc_limits_are_recalculated_from_a_declared_change():
+    metric = catalogue().metric("emergency_admissions_65_plus")
+    rows = _stepped_series()
+    one_process = reports.scorecard_row(metric, rows, rows.iloc[:0])
+    two_phases = reports.scorecard_row(metric, rows, rows.iloc[:0], changes=[pd.Timestamp("2025-04-01").date()])
+    assert one_process["variation"] == "improvement_low"  # every recent point far below the old mean
+    assert two_phases["variation"] == "common_cause"  # the new process is stable around its own mean
+    spc_rows, result = reports.with_spc(metric, rows, None, changes=[pd.Timestamp("2025-04-01").date()])
+    assert spc_rows["mean"].iloc[0] == pytest.approx(2000) and spc_rows["mean"].iloc[-1] == pytest.approx(1600)
+
+
+def test_rebase_positions_start_at_the_first_period_on_or_after_a_change():
+    starts = pd.date_range("2025-01-01", periods=6, freq="MS").to_numpy()
+    day = pd.Timestamp
+    assert reports.rebase_positions(starts, [day("2025-03-01").date()]) == [2]
+    assert reports.rebase_positions(starts, [day("2025-02-15").date()]) == [2]
+    assert reports.rebase_positions(starts, [day("2024-01-01").date(), day("2026-01-01").date()]) == []
+
+
+def test_declared_changes_apply_to_the_area_and_those_inside_it():
+    metric = catalogue().metric("emergency_admissions_65_plus")
+    assert [c.date.isoformat() for c in metric.spc_changes_for({"U89806", "E09000015", "QRV"})] == ["2025-04-01"]
+    assert metric.spc_changes_for({"E09000005", "QRV"}) == ()
