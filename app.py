@@ -6,11 +6,14 @@ Run with ``streamlit run app.py``. On first run with an empty data root it gener
 import streamlit as st
 
 from metrics import ui
-from metrics.ui import navigation
+from metrics.ui import auth, navigation
 
 st.set_page_config(page_title="NWL ICP metrics", page_icon=":material/monitoring:", layout="wide")
 
-page = st.navigation(navigation.pages())  # first, so Streamlit never falls back to listing pages/ on its own
+auth.require_access(ui.data_root())  # signed out: the sign-in screen and nothing else; no role: "no access"
+page = st.navigation(navigation.pages())  # before anything else is drawn, so Streamlit never lists pages/ itself
+auth.banner()
 ui.ensure_data()
-ui.global_filters()
+view = ui.global_filters()
+ui.audit_view(page.title, view)
 page.run()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from metrics.settings import DATA_ROOT_ENV, resolve_root
@@ -59,6 +60,13 @@ def _rollups(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from metrics.audit import AuditLog, audit_dir
+
+    print(AuditLog(audit_dir(data_root(args))).summary(args.since, args.until))
+    return 0
+
+
 def _pack(args: argparse.Namespace) -> int:
     from metrics.exports import ExportError, use_browser
     from metrics.pack import PackError, build_pack, pack_file_name
@@ -99,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     rollups = commands.add_parser("rollups", help="write the area roll-ups that snapshots lack (older data roots)")
     rollups.add_argument("--root", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
     rollups.set_defaults(func=_rollups)
+    audit = commands.add_parser("audit", help="summarise the audit log: who viewed, exported, loaded or was refused")
+    audit.add_argument("--since", required=True, type=date.fromisoformat, help="first day, YYYY-MM-DD")
+    audit.add_argument("--until", type=date.fromisoformat, help="last day, YYYY-MM-DD (default: today)")
+    audit.add_argument("--root", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
+    audit.set_defaults(func=_audit)
     from metrics.ingest.cli import add_parser as add_ingest_parser
 
     add_ingest_parser(commands)

@@ -166,7 +166,8 @@ def render(priority_id: str) -> None:
                                   query_params=view.query_params(pcn=code, metric=metric.id))
     else:
         st.subheader(f"Practices in {view.pcn_name}")
-        comparison(view, area, "practice", metric, orgs)
+        if not ui.outside_access(area):
+            comparison(view, area, "practice", metric, orgs)
         st.page_link(navigation.priority_page(priority_id), label=f"Back to all PCNs in {view.borough}",
                      icon=":material/arrow_upward:", query_params=view.query_params(pcn=None, metric=metric.id))
     breakdowns(view, area, metric)

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics import ui
+from metrics.ui import auth
 from metrics.ingest.formats import FORMATS
 from metrics.ingest.load import Prepared, Source, commit, prepare
 from metrics.ingest.model import MAX_LISTED_PROBLEMS, LoadOptions
@@ -78,22 +79,31 @@ def _commit(prepared: Prepared) -> None:
     if prepared.rejected:
         st.warning("Some rows were rejected; only the valid rows will be added.")
     if st.button(f"Add as snapshot {snapshot}", type="primary"):
+        if not auth.scope().can_load:  # checked again at the moment of writing
+            st.stop()
         try:
             result, side_files = commit(prepared, ui.data_root())
         except SnapshotError as error:
             st.error(str(error))
             return
         del st.session_state[STATE_KEY]
+        auth.audit(ui.data_root(), "load", "load-data", snapshot=str(result.snapshot), rows=int(result.rows),
+                   format=prepared.options.format, file=", ".join(o.parsed.file for o in prepared.outcomes)[:200])
         st.session_state[DONE_KEY] = (
             f"Snapshot {result.snapshot} added: {result.summary()}. Choose it under *Data as at* in the sidebar."
             + "".join(f"  \nRejected rows and reasons: `{path}`" for path in side_files))
         st.rerun()
 
 
-ui.current_view()
+view = ui.current_view()
 st.title("Load data")
 st.caption("Add published files or a local extract as a new snapshot. Every file is checked first; nothing is "
            "written until you have read the report and chosen to add it. Earlier snapshots are never changed.")
+if not auth.scope().can_load:
+    st.warning("Loading data needs the Data.Load role, which your account does not have. Ask the ICS BI team "
+               "if you should have it.", icon=":material/lock:")
+    auth.audit(ui.data_root(), "refused", "load-data", view.query_params(), reason="no Data.Load role")
+    st.stop()
 if DONE_KEY in st.session_state:
     st.success(st.session_state.pop(DONE_KEY))
 _form()

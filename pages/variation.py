@@ -14,6 +14,8 @@ store = ui.app_store()
 scope = ui.focus_area(view)
 if st.toggle("Show every NWL practice", key="variation_all_nwl"):
     scope = ui.home_ics(view)
+elif scope.level == "pcn" and ui.outside_access(scope):
+    st.stop()
 names = ui.org_names(view.snapshot)
 practices, nwl = variation.practices_against_nwl(store, view.snapshot, metric, scope, view.period, names,
                                                  ui.practice_pcn_names(view.snapshot))

@@ -30,10 +30,14 @@ from metrics.layout import ROLLUP_FILE, snapshot_folders
 from metrics.periods import month_name, month_options
 from metrics.settings import DATA_ROOT_ENV, resolve_root
 from metrics.store import NoDataError, Store
+from metrics.ui import auth
 from metrics.ui.downloads import chart_downloads
 
 ALL_PCNS = ""
 MAX_TABLE_ROWS = 15  # taller tables scroll inside themselves
+# Plotly's own "Download plot as PNG" would be a second way out, without the footnote or the suppression of small
+# counts: only the Download control under each chart exports.
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "toImage"]}
 SMALL_NUMBER_NOTE = ("Counts of 1 to 7 appear on screen for analysis only; they are suppressed in anything "
                      "meant for sharing.")
 
@@ -50,8 +54,32 @@ def _store(root: str) -> Store:
 
 
 def app_store() -> Store:
-    """The process's one store over the data root (its connection and answers shared by every session)."""
-    return _store(str(data_root()))
+    """The process's one store over the data root (its connection and answers shared by every session), read
+    with this session's scope: the SQL of every query filters the practices the reader may not see."""
+    return _store(str(data_root())).scoped(auth.scope())
+
+
+def audit_view(page: str, view: ViewState) -> None:
+    """One audit line per page and filter combination a signed-in reader looks at (not per widget rerun)."""
+    seen = (page, tuple(sorted(view.query_params().items())))
+    if st.session_state.get("_audited_view") != seen:
+        st.session_state["_audited_view"] = seen
+        auth.audit(data_root(), "view", page, view.query_params())
+
+
+def outside_access(area: Area) -> bool:
+    """True (and says so on the page, and in the audit log) when the practices of a PCN asked for in the URL are
+    outside the reader's access; its PCN figure is still shown, as every area figure is."""
+    view = current_view()
+    pcn = app_store().orgs(view.snapshot, "pcn")
+    row = pcn[pcn["org_code"] == area.code]
+    borough = row["borough_code"].iloc[0] if len(row) else None
+    if app_store().practice_in_scope(view.snapshot, borough, area.code):
+        return False
+    st.info(f"The practices of {area.name} are {auth.OUTSIDE_ACCESS}: you can see its PCN figures, but its "
+            "practices' figures, names and codes are not shown to you.", icon=":material/lock:")
+    auth.audit(data_root(), "refused", "practices", view.query_params(), reason=f"practices of {area.code}")
+    return True
 
 
 def ensure_data() -> None:
@@ -211,8 +239,7 @@ def page_header(title: str, question: str, view: ViewState) -> None:
 def show_figure(spec: ChartSpec, key: str) -> None:
     """A chart drawn from its spec, with PNG / SVG / CSV downloads of the same spec (titled, small counts
     suppressed), so what is shared is what is on screen."""
-    st.plotly_chart(charts.figure(spec), key=key, width="stretch",
-                    config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]})
+    st.plotly_chart(charts.figure(spec), key=key, width="stretch", config=PLOTLY_CONFIG)
     chart_downloads(spec, key=f"{key}_download")
 
 
