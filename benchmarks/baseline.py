@@ -67,12 +67,15 @@ class PandasStore:
         if snapshot in self.values:
             return
         started = time.perf_counter()
-        folder = layout.snapshot_folder(self.root, snapshot)
-        table = pq.read_table(folder / layout.METRIC_VALUES_FILE, columns=VALUE_COLUMNS, read_dictionary=TEXT_COLUMNS)
+        files = layout.storage(self.root)
+        folder = layout.snapshot_folder(files, snapshot)
+        with files.open(files.join(folder, layout.METRIC_VALUES_FILE)) as handle:
+            table = pq.read_table(handle, columns=VALUE_COLUMNS, read_dictionary=TEXT_COLUMNS)
         values = table.to_pandas(date_as_object=False)
         for column in ("period_start", "period_end"):
             values[column] = values[column].astype("datetime64[us]")
-        orgs = pd.read_parquet(folder / layout.ORGS_FILE)
+        with files.open(files.join(folder, layout.ORGS_FILE)) as handle:
+            orgs = pd.read_parquet(handle)
         for column, default in (("valid_from", pd.NaT), ("valid_to", pd.NaT), ("place_code", None)):
             if column not in orgs:
                 orgs[column] = default
@@ -153,7 +156,8 @@ class PandasStore:
     @_memoised
     def snapshot_summary(self, snapshot: date) -> dict:
         values = self._values(snapshot)
-        written = (layout.snapshot_folder(self.root, snapshot) / layout.METRIC_VALUES_FILE).stat().st_mtime
+        files = layout.storage(self.root)
+        written = files.info(files.join(layout.snapshot_folder(files, snapshot), layout.METRIC_VALUES_FILE)).modified
         return {"rows": len(values), "metrics": values["metric_id"].nunique(),
                 "first_period": values["period_start"].min(), "last_period_end": values["period_end"].max(),
                 "written": pd.Timestamp(written, unit="s")}

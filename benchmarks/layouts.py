@@ -57,7 +57,7 @@ def write_layout(source: Path, target: Path, order: str, row_group_size: int) ->
 
 def prepare(source: Path, work: Path, names: list[str]) -> dict[str, str]:
     """A data root per candidate holding the newest snapshot only (made once, reused)."""
-    newest = snapshot_folders(source)[-1][1]
+    newest = Path(snapshot_folders(source)[-1][1])
     roots = {}
     for name in names:
         order, size = CANDIDATES[name]

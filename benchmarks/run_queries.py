@@ -27,7 +27,6 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -36,6 +35,7 @@ from benchmarks import peak_rss_mb
 from benchmarks.baseline import PandasStore
 from benchmarks.compare import differences
 from benchmarks.queries import Query, Scene, query_set, scene
+from metrics import layout
 from metrics.store import Store, build_missing_rollups
 
 QUESTIONS = ("snapshots", "orgs", "aggregate", "period_range", "snapshot_summary", "unreadable_files")
@@ -143,16 +143,16 @@ def _measure(query: Query, s: Scene, reference: Store | PandasStore, repeats: in
 
 def ensure_data(root: str, size: str) -> dict | None:
     """Generate a size's snapshots (nwl, quarter, england) if the root has none: what it took, else None."""
-    if list(Path(root).glob("snapshot_date=*/metric_values.parquet")):
+    if layout.snapshot_folders(root):
         return None
     print(f"Generating {size} data under {root} ...", flush=True)
     if size == "nwl":
         from metrics.demo import generate_demo
 
-        return generate_demo(Path(root))
+        return generate_demo(root)
     from metrics.demo_england import SCALES, generate_england
 
-    return generate_england(Path(root), SCALES[size])
+    return generate_england(root, SCALES[size])
 
 
 def prepare_rollups(root: str) -> dict:

@@ -1,6 +1,11 @@
 """Command line: ``python -m metrics demo`` regenerates the demo snapshots under the data root;
 ``python -m metrics pack`` builds a borough's Health & Care Executive pack; ``python -m metrics rollups`` adds
-the area roll-ups to snapshots written before roll-ups existed."""
+the area roll-ups to snapshots written before roll-ups existed; ``python -m metrics copy`` copies snapshots from
+another data root (e.g. a local one up to object storage).
+
+The data root is a folder or an object-storage URL (``s3://bucket/prefix``, ``abfs://container/prefix``); the
+object store's own SDK reads its endpoint and credentials from the standard environment (``AWS_*``,
+``AZURE_STORAGE_*``), as the library passes none."""
 
 from __future__ import annotations
 
@@ -13,8 +18,9 @@ from pathlib import Path
 from metrics.settings import DATA_ROOT_ENV, resolve_root
 
 
-def data_root(args: argparse.Namespace) -> Path:
-    """The data root every command works on: ``--root``, else ``$ICP_DATA_ROOT``, else ./data (read once, here)."""
+def data_root(args: argparse.Namespace) -> Path | str:
+    """The data root every command works on: ``--root``, else ``$ICP_DATA_ROOT``, else ./data (read once, here);
+    a path, or an object-storage URL as given."""
     return resolve_root(args.root or os.environ.get(DATA_ROOT_ENV))
 
 
@@ -67,6 +73,16 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _copy(args: argparse.Namespace) -> int:
+    from metrics.layout import copy_snapshots
+
+    source, root = resolve_root(args.source), data_root(args)
+    copied = copy_snapshots(source, root)
+    print(f"Copied {len(copied)} snapshot(s) from {source} to {root}"
+          + (f": {', '.join(map(str, copied))}" if copied else " (it had them all)"))
+    return 0
+
+
 def _pack(args: argparse.Namespace) -> int:
     from metrics.exports import ExportError, use_browser
     from metrics.pack import PackError, build_pack, pack_file_name
@@ -112,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--until", type=date.fromisoformat, help="last day, YYYY-MM-DD (default: today)")
     audit.add_argument("--root", help=f"data root (default: ${DATA_ROOT_ENV} or ./data)")
     audit.set_defaults(func=_audit)
+    copy = commands.add_parser("copy", help="copy the snapshots another data root has and this one lacks "
+                                            "(e.g. a local data root up to s3:// or abfs://)")
+    copy.add_argument("--from", dest="source", required=True, help="the data root to copy from (a path or URL)")
+    copy.add_argument("--root", help=f"data root to copy into (default: ${DATA_ROOT_ENV} or ./data)")
+    copy.set_defaults(func=_copy)
     from metrics.ingest.cli import add_parser as add_ingest_parser
 
     add_ingest_parser(commands)

@@ -12,8 +12,11 @@ Why it is built this way:
   ``fcntl.flock`` (so a long line, or a write the kernel splits, still cannot interleave with another). A
   reader therefore only ever sees whole lines, and nothing is lost across restarts: files are only appended to.
   ``flock`` is reliable on a local disk; put the audit folder on local or block storage, not on a network
-  share (NFS/SMB locks are advisory at best) nor object storage (which cannot append); with several machines,
-  give each its own audit folder and read them together.
+  share (NFS/SMB locks are advisory at best); with several machines, give each its own audit folder and read
+  them together.
+* Object storage (a data root such as ``s3://bucket/prefix``) cannot append, so there each record is its own
+  small object, ``<data root>/audit/audit-YYYY-MM-DD/<time>-<host>-<pid>-<random>.jsonl``: one whole write
+  each, never lost or interleaved, from any number of processes and machines; reading lists the day's objects.
 * It never holds metric values, only what identifies the view: the page, its URL parameters (all strings),
   and counts. ``record`` accepts only known detail keys (``DETAIL_KEYS``) with checked types, refuses
   non-string URL parameters and any number with a fraction (which is what a rate or a value looks like), and
@@ -28,13 +31,17 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import posixpath
 import re
+import secrets
+import socket
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from metrics import layout
 from metrics.access import Principal
 
 AUDIT_DIR_NAME = "audit"
@@ -54,8 +61,10 @@ class AuditError(ValueError):
     """A record that must not be written (an unknown action or key, a value that looks like a figure)."""
 
 
-def audit_dir(data_root: Path) -> Path:
-    """Where a data root keeps its audit log."""
+def audit_dir(data_root: Path | str) -> Path | str:
+    """Where a data root keeps its audit log (a URL under an object-storage root)."""
+    if layout.is_url(data_root):
+        return layout.storage(data_root).path(AUDIT_DIR_NAME)
     return Path(data_root) / AUDIT_DIR_NAME
 
 
@@ -122,14 +131,28 @@ def _clean_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def _day(name: str, suffix: str) -> date | None:
+    """The day an audit file (or object-storage folder) is named for, or None."""
+    if not (name.startswith(FILE_PREFIX) and name.endswith(suffix)):
+        return None
+    try:
+        return date.fromisoformat(name[len(FILE_PREFIX):len(name) - len(suffix)])
+    except ValueError:
+        return None
+
+
 class AuditLog:
     """Append-only JSON-lines audit log in ``directory`` (created when first written)."""
 
-    def __init__(self, directory: Path, *, clock: Callable[[], datetime] = _utc_now) -> None:
-        self.directory = Path(directory)
+    def __init__(self, directory: Path | str, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._store = layout.storage(directory) if layout.is_url(directory) else None
+        self.directory = self._store.root if self._store is not None else Path(directory)
         self._clock = clock
 
-    def path_for(self, day: date) -> Path:
+    def path_for(self, day: date) -> Path | str:
+        """The day's file (local disk), or the day's folder of one-record objects (object storage)."""
+        if self._store is not None:
+            return self._store.path(f"{FILE_PREFIX}{day.isoformat()}")
         return self.directory / f"{FILE_PREFIX}{day.isoformat()}{FILE_SUFFIX}"
 
     def record(self, principal_or_user: Principal | str, action: str, page: str,
@@ -163,8 +186,17 @@ class AuditLog:
             **_clean_detail(detail),
         }
         line = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
-        self._append(self.path_for(now.date()), line)
+        if self._store is not None:
+            self._put(now, line)
+        else:
+            self._append(self.path_for(now.date()), line)
         return entry
+
+    def _put(self, now: datetime, line: bytes) -> None:
+        """Object storage: the record as one object of its own, named so that names never collide and sort by
+        time."""
+        name = f"{now:%H%M%S.%f}-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}{FILE_SUFFIX}"
+        self._store.write_bytes(self._store.join(self.path_for(now.date()), name), line)
 
     def _append(self, path: Path, line: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -183,19 +215,30 @@ class AuditLog:
 
     # --- reading ------------------------------------------------------------------------------------------
 
-    def files(self, since: date, until: date | None = None) -> list[Path]:
-        """The daily files from ``since`` to ``until`` (inclusive; default: all later ones), oldest first."""
-        if not self.directory.is_dir():
-            return []
+    def files(self, since: date, until: date | None = None) -> list[Path | str]:
+        """The daily files from ``since`` to ``until`` (inclusive; default: all later ones), oldest first; on object
+        storage every record's object of those days."""
         chosen = []
-        for path in self.directory.glob(f"{FILE_PREFIX}*{FILE_SUFFIX}"):
-            try:
-                day = date.fromisoformat(path.name[len(FILE_PREFIX):-len(FILE_SUFFIX)])
-            except ValueError:
-                continue
+        for day, path in self._daily():
             if day >= since and (until is None or day <= until):
                 chosen.append((day, path))
         return [path for _, path in sorted(chosen)]
+
+    def _daily(self) -> list[tuple[date, Path | str]]:
+        """(day, file) for every daily file, or (day, object) for every record on object storage."""
+        if self._store is not None:
+            names = [(posixpath.basename(posixpath.dirname(p)), p) for p in sorted(self._store.scan())]
+            return [(day, path) for folder, path in names if (day := _day(folder, "")) is not None]
+        if not self.directory.is_dir():
+            return []
+        return [(day, path) for path in self.directory.glob(f"{FILE_PREFIX}*{FILE_SUFFIX}")
+                if (day := _day(path.name, FILE_SUFFIX)) is not None]
+
+    def _lines(self, path: Path | str) -> list[str]:
+        if self._store is not None:
+            return self._store.read_bytes(str(path)).decode("utf-8", errors="replace").splitlines()
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read().splitlines()
 
     def read_with_errors(self, since: date, until: date | None = None) -> tuple[list[dict[str, Any]], list[str]]:
         """Every record from the start of ``since`` (UTC) on, and a note for each line that is not a record."""
@@ -203,18 +246,17 @@ class AuditLog:
         end = datetime.combine(until + timedelta(days=1), time(0), tzinfo=UTC) if until else None
         records, problems = [], []
         for path in self.files(since, until):
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                for number, line in enumerate(handle, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        record = json.loads(line)
-                        when = datetime.fromisoformat(record["time"].replace("Z", "+00:00"))
-                    except (ValueError, KeyError, TypeError, AttributeError) as error:
-                        problems.append(f"{path.name}:{number}: {type(error).__name__}: {error}")
-                        continue
-                    if when >= start and (end is None or when < end):
-                        records.append(record)
+            for number, line in enumerate(self._lines(path), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    when = datetime.fromisoformat(record["time"].replace("Z", "+00:00"))
+                except (ValueError, KeyError, TypeError, AttributeError) as error:
+                    problems.append(f"{posixpath.basename(str(path))}:{number}: {type(error).__name__}: {error}")
+                    continue
+                if when >= start and (end is None or when < end):
+                    records.append(record)
         records.sort(key=lambda r: r["time"])
         return records, problems
 

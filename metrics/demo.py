@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from metrics import layout
 from metrics.catalogue import Metric, catalogue
 from metrics.demo_profiles import (
     BOROUGHS, PROFILES, REFERENCE_YEAR, TYPICAL_SHARE_65, WSIC_METRICS, WSIC_NOT_WELL, WSIC_NOT_WELL_SPLIT,
@@ -476,28 +479,53 @@ def _publish(staged: Path, target: Path) -> None:
         os.replace(staged / f"{name}{STAGED_SUFFIX}", target / name)
 
 
+def publish_snapshot(files: layout.Storage, staged: Path, snapshot: date) -> None:
+    """A finished staged snapshot made visible: renamed into a local root, or uploaded with its ``_COMPLETE``
+    marker last to object storage (``layout.publish``)."""
+    if files.local:
+        _publish(staged, Path(layout.snapshot_folder(files, snapshot)))
+    else:
+        layout.publish(files, staged, snapshot, suffix=STAGED_SUFFIX)
+
+
+@contextmanager
+def staging_area(files: layout.Storage, name: str) -> Iterator[Path]:
+    """Where snapshots are built before they are published, removed afterwards: a hidden folder inside a local
+    root (same file system, so renames publish), or a local temporary folder for object storage."""
+    if files.local:
+        staging = Path(files.root) / f".{name}-tmp-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+    else:
+        layout.remove_abandoned(files)
+        staging = Path(tempfile.mkdtemp(prefix=f"icp-{name}-"))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def write_staged_rollup(folder: Path) -> None:
     """The snapshot's area roll-up, summed from its staged files and staged beside them."""
     staged = [folder / f"{name}{STAGED_SUFFIX}" for name in (METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE)]
     write_rollup(*staged)
 
 
-def generate_demo(root: Path, seed: int = DEMO_SEED, snapshots: Sequence[date] = DEMO_SNAPSHOTS,
+def generate_demo(root: layout.Root, seed: int = DEMO_SEED, snapshots: Sequence[date] = DEMO_SNAPSHOTS,
                   progress: Progress | None = None, *, metric_ids: Iterable[str] | None = None) -> dict:
-    """Write demo snapshots under ``root``; ``metric_ids`` limits the metrics (for quick tests only)."""
+    """Write demo snapshots under ``root`` (a folder or an object-storage URL); ``metric_ids`` limits the metrics
+    (for quick tests only)."""
     started, report = time.perf_counter(), progress or (lambda fraction, message: None)
-    root, snapshots = Path(root), sorted(snapshots)
+    files, snapshots = layout.storage(root), sorted(snapshots)
     report(0.0, "Building practice populations")
     orgs = build_orgs()
     world = build_world(orgs, seed)
     truth = _build_truth(world, snapshots[-1], metric_ids, lambda f, msg: report(0.05 + 0.55 * f, msg))
     orgs_table = pa.Table.from_pandas(orgs, preserve_index=False)
-    staging = root / f".demo-tmp-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
     rows: dict[str, int] = {}
-    try:
+    with staging_area(files, "demo") as staging:
         for i, snapshot in enumerate(snapshots):
-            folder = snapshot_folder(staging, snapshot)
+            folder = Path(snapshot_folder(str(staging), snapshot))
             folder.mkdir(parents=True)
             table = _snapshot_table(truth, snapshot, seed)
             pq.write_table(orgs_table, folder / f"{ORGS_FILE}{STAGED_SUFFIX}", compression="zstd")
@@ -507,9 +535,7 @@ def generate_demo(root: Path, seed: int = DEMO_SEED, snapshots: Sequence[date] =
             rows[snapshot.isoformat()] = table.num_rows
             report(0.6 + 0.38 * (i + 1) / len(snapshots), f"Wrote snapshot {snapshot.isoformat()}")
         for snapshot in snapshots:
-            _publish(snapshot_folder(staging, snapshot), snapshot_folder(root, snapshot))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            publish_snapshot(files, Path(snapshot_folder(str(staging), snapshot)), snapshot)
     report(1.0, "Demo data ready")
     return {"snapshots": list(rows), "rows": sum(rows.values()), "rows_per_snapshot": rows,
             "seconds": round(time.perf_counter() - started, 2)}

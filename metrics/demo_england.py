@@ -18,8 +18,6 @@ within each ICS, so a PCN's practices are not neighbours in code order.
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -317,7 +315,7 @@ def _positions(dictionary: np.ndarray, values: np.ndarray, what: str) -> np.ndar
     return found
 
 
-def generate_england(root: Path, synthetic_ics: int = SCALES["england"], seed: int = ENGLAND_SEED,
+def generate_england(root: layout.Root, synthetic_ics: int = SCALES["england"], seed: int = ENGLAND_SEED,
                      snapshots: Sequence[date] = ENGLAND_SNAPSHOTS, progress: Progress | None = None,
                      row_group_size: int = ROW_GROUP_SIZE, *, metric_ids: Iterable[str] | None = None) -> dict:
     """Write England-scale snapshots under ``root`` (NWL plus ``synthetic_ics`` synthetic ICSs).
@@ -325,22 +323,21 @@ def generate_england(root: Path, synthetic_ics: int = SCALES["england"], seed: i
     Metric groups are drawn one at a time, each for one ICS at a time; a group's rows wait in small spill files
     (one per snapshot, metric and breakdown) and are then sorted and appended, so every file is in the demo's
     (metric, breakdown, org, period, category) order across all of England while memory holds one ICS's group
-    or one spilled bucket. Files are staged under a hidden folder and published by atomic renames once every
-    snapshot is complete, so an interrupted run leaves the root as it was. ``metric_ids`` limits the metrics
+    or one spilled bucket. Files are staged under a hidden folder (a local temporary one for object storage) and
+    published once every snapshot is complete (``demo.publish_snapshot``: renames, or uploads with the
+    ``_COMPLETE`` marker last), so an interrupted run leaves the root as it was. ``metric_ids`` limits the metrics
     (for quick tests only).
     """
     started, report = time.perf_counter(), progress or (lambda fraction, message: None)
-    root, snapshots = Path(root), sorted(snapshots)
+    files, snapshots = layout.storage(root), sorted(snapshots)
     wanted = None if metric_ids is None else set(metric_ids)
     report(0.0, "Building the England hierarchy")
     icss = synthetic_icss(synthetic_ics, seed)
     orgs = england_orgs(icss)
     worlds, codes = list(_worlds(icss, seed)), _dictionaries(orgs)
     plan = sorted(demo._work_plan(metric_ids), key=lambda item: min(item[1]))  # file order is metric order
-    staging = root / f".england-tmp-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
     writers: dict[date, _RowGroupWriter] = {}
-    try:
+    with demo.staging_area(files, "england") as staging:
         writers = _open_writers(staging, snapshots, orgs, row_group_size)
         spill = _Spill(staging)
         for i, (name, members) in enumerate(plan):
@@ -353,11 +350,9 @@ def generate_england(root: Path, synthetic_ics: int = SCALES["england"], seed: i
         for snapshot, writer in writers.items():
             writer.close()
             report(0.99, f"Summing snapshot {snapshot.isoformat()} to areas")
-            demo.write_staged_rollup(layout.snapshot_folder(staging, snapshot))
+            demo.write_staged_rollup(Path(layout.snapshot_folder(str(staging), snapshot)))
         for snapshot in snapshots:
-            demo._publish(layout.snapshot_folder(staging, snapshot), layout.snapshot_folder(root, snapshot))
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            demo.publish_snapshot(files, Path(layout.snapshot_folder(str(staging), snapshot)), snapshot)
     rows = {s.isoformat(): w.rows for s, w in writers.items()}
     report(1.0, "England data ready")
     return {"snapshots": list(rows), "rows": sum(rows.values()), "rows_per_snapshot": rows,
@@ -369,7 +364,7 @@ def _open_writers(staging: Path, snapshots: Sequence[date], orgs: pd.DataFrame,
     """Each snapshot's orgs file written, and a metric_values writer opened (both staged as ``.part``)."""
     writers = {}
     for snapshot in snapshots:
-        folder = layout.snapshot_folder(staging, snapshot)
+        folder = Path(layout.snapshot_folder(str(staging), snapshot))
         folder.mkdir(parents=True)
         pq.write_table(pa.Table.from_pandas(orgs, preserve_index=False),
                        folder / f"{layout.ORGS_FILE}{layout.STAGED_SUFFIX}", compression="zstd")

@@ -11,6 +11,9 @@ DEFAULT_DATA_ROOT = PROJECT_ROOT / "data"
 DATA_ROOT_ENV = "ICP_DATA_ROOT"
 
 
-def resolve_root(configured: str | Path | None) -> Path:
-    """A configured data root (``--root`` or ``$ICP_DATA_ROOT``) as an absolute path, else the project's data/."""
+def resolve_root(configured: str | Path | None) -> Path | str:
+    """A configured data root (``--root`` or ``$ICP_DATA_ROOT``) as an absolute path, or as given when it is an
+    object-storage URL (``s3://bucket/prefix``, ``abfs://container/prefix``); else the project's data/."""
+    if isinstance(configured, str) and "://" in configured:
+        return configured.rstrip("/")
     return Path(configured).expanduser().resolve() if configured else DEFAULT_DATA_ROOT

@@ -19,10 +19,13 @@ match its values file, are answered from ``metric_values``. ``benchmarks/README.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
+import posixpath
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +42,7 @@ from metrics.catalogue import Level
 from metrics.layout import METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE
 
 QUERY_CACHE_ENTRIES = 2048
+OBJECT_STORE_RELIST_SECONDS = 5.0  # on object storage a listing is a request: at most one per page view or so
 ROLLUP_MEMORY = "4GB"
 ROLLUP_ROW_GROUP = 250_000  # 20k-row groups were 2.2x slower, 1M slower on scorecards (benchmarks/README.md)
 _ROLLUP_SOURCE_KEY = b"icp_rollup_source"  # parquet key-value metadata: what the roll-up was summed from
@@ -84,38 +88,40 @@ def _source(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path], hive:
     return f"SELECT *{extra} FROM {source}"
 
 
-def _rollup_source(values: Path, orgs: Path) -> bytes:
+def _rollup_source(values: int, orgs: int) -> bytes:
     """What a roll-up was summed from: the sizes of its snapshot's values and orgs files (a rewritten snapshot
-    changes them, and they survive renames and copies, unlike modification times)."""
-    return f"{values.stat().st_size}:{orgs.stat().st_size}".encode()
+    changes them, and they survive renames, copies and uploads, unlike modification times)."""
+    return f"{values}:{orgs}".encode()
 
 
-def _rollup_matches(path: Path, footer: pq.FileMetaData) -> bool:
-    """True when the roll-up was summed from the values and orgs files now beside it."""
-    folder = path.parent
-    try:
-        source = _rollup_source(folder / METRIC_VALUES_FILE, folder / ORGS_FILE)
-    except OSError:
+def _rollup_matches(path: str, footer: pq.FileMetaData, files: dict[str, layout.FileInfo]) -> bool:
+    """True when the roll-up was summed from the values and orgs files now beside it (sizes from the listing)."""
+    folder = posixpath.dirname(path)
+    values, orgs = (files.get(posixpath.join(folder, name)) for name in (METRIC_VALUES_FILE, ORGS_FILE))
+    if values is None or orgs is None:
         return False
-    return (footer.metadata or {}).get(_ROLLUP_SOURCE_KEY) == source
-
-
-def _stamp(path: Path) -> tuple[str, int, int]:
-    try:
-        info = path.stat()
-    except OSError:  # removed since it was listed: the next refresh sees the new state
-        return str(path), -1, -1
-    return str(path), info.st_size, info.st_mtime_ns
+    return (footer.metadata or {}).get(_ROLLUP_SOURCE_KEY) == _rollup_source(values.size, orgs.size)
 
 
 @dataclass(frozen=True)
 class _Views:
-    """What the connection's views were built from: the files' stamps, the files left out as unreadable, and
-    the snapshots whose area roll-up is served."""
+    """What the connection's views were built from: the listing (files, sizes, times), the files left out as
+    unreadable, the snapshots whose area roll-up is served, and each served file's row count (from its footer)."""
 
-    signature: tuple
+    listing: layout.Listing
     unreadable: tuple[tuple[str, str], ...]
     rolled_up: frozenset[date]
+    rows: dict[str, int]
+
+    @property
+    def signature(self) -> tuple:
+        return _signature(self.listing)
+
+
+def _signature(listing: layout.Listing) -> tuple:
+    """The served files and their sizes and times: when it changes, the views are rebuilt."""
+    return tuple((p, listing.files[p].size, listing.files[p].modified)
+                 for paths in listing.parquet_files().values() for p in paths)
 
 
 class _Memo:
@@ -168,21 +174,41 @@ def _memoised(method: Callable) -> Callable:
 
 class _Engine:
     """One data root's DuckDB connection, the views over its readable files and the memo of answers, shared by
-    every handle on that root (one per signed-in reader's scope)."""
+    every handle on that root (one per signed-in reader's scope).
 
-    def __init__(self, root: str, cache_entries: int) -> None:
-        self.root = root
+    The root is listed again before a query at most every ``relist_seconds`` (0 on local disk: every query, as a
+    directory read is cheap; a few seconds on object storage, where a listing is a request)."""
+
+    def __init__(self, storage: layout.Storage, cache_entries: int, relist_seconds: float | None = None) -> None:
+        self.storage = storage
         self.memo = _Memo(cache_entries)
         self.lock = threading.Lock()
         self.con: duckdb.DuckDBPyConnection | None = None
         self.views: _Views | None = None
+        self.relist_seconds = relist_seconds if relist_seconds is not None else (
+            0.0 if storage.local else OBJECT_STORE_RELIST_SECONDS)
+        self._listed: tuple[float, layout.Listing] | None = None
+        self.reader = None  # object storage: the filesystem DuckDB reads through, told each listing's files
+
+    def listing(self) -> layout.Listing:
+        """The root's files, listed afresh unless the last listing is younger than ``relist_seconds``."""
+        now = time.monotonic()
+        listed = self._listed
+        if listed is None or now - listed[0] >= self.relist_seconds:
+            listed = self._listed = (now, layout.listing(self.storage))
+            if self.reader is not None:
+                self.reader.remember(listed[1].files)
+        return listed[1]
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         with self.lock:
             if self.con is None:
-                if not layout.snapshot_folders(self.root):
-                    raise NoDataError(f"no snapshots under {self.root}")
+                if not self.listing().snapshot_folders():
+                    raise NoDataError(f"no snapshots under {self.storage.root}")
                 con = duckdb.connect()
+                self.reader = self.storage.attach(con)
+                if self.reader is not None and self._listed is not None:
+                    self.reader.remember(self._listed[1].files)
                 # Parquet footers cached: every query would otherwise re-read every snapshot file's footer.
                 con.execute("SET parquet_metadata_cache = true")
                 self.con, self.views = con, None
@@ -192,19 +218,20 @@ class _Engine:
         """Rebuild the views when files were added, replaced or removed since they were built (a new snapshot
         appears without a restart; a file corrupted later is left out); the memo goes with them."""
         con = self.connection()
-        files = layout.parquet_files(self.root)
-        signature = tuple(_stamp(p) for paths in files.values() for p in paths)
+        listing = self.listing()
         with self.lock:
-            if self.views is None or self.views.signature != signature:
-                self.views = _Views(signature, *_create_views(con, self.root, files))
+            if self.views is None or self.views.signature != _signature(listing):
+                self.views = _Views(listing, *_create_views(con, self.storage, listing))
                 self.memo.clear()
+            elif self.views.listing is not listing:  # the same files: keep the views, note the newer listing
+                self.views = dataclasses.replace(self.views, listing=listing)
             return self.views
 
     def close(self) -> None:
         with self.lock:
             if self.con is not None:
                 self.con.close()
-            self.con, self.views = None, None
+            self.con, self.views, self._listed, self.reader = None, None, None, None
         self.memo.clear()
 
 
@@ -220,12 +247,17 @@ class Store:
     measures the store without them; answers are the same).
     """
 
-    def __init__(self, root: Path | str, *, use_rollups: bool = True, scope: Scope | None = None,
-                 cache_entries: int = QUERY_CACHE_ENTRIES, _engine: _Engine | None = None) -> None:
-        self.root = str(root)
+    def __init__(self, root: layout.Root, *, use_rollups: bool = True, scope: Scope | None = None,
+                 cache_entries: int = QUERY_CACHE_ENTRIES, storage_options: dict | None = None,
+                 filesystem: object = None, relist_seconds: float | None = None,
+                 _engine: _Engine | None = None) -> None:
+        if _engine is None:
+            files = layout.storage(root, storage_options, filesystem)
+            _engine = _Engine(files, cache_entries, relist_seconds)
+        self.root = _engine.storage.root if isinstance(root, layout.Storage) else str(root)
         self.use_rollups = use_rollups
         self.scope = scope
-        self._engine = _engine or _Engine(self.root, cache_entries)
+        self._engine = _engine
 
     def __repr__(self) -> str:
         return (f"Store({self.root!r}{'' if self.use_rollups else ', use_rollups=False'}"
@@ -234,6 +266,11 @@ class Store:
     def scoped(self, scope: Scope | None) -> "Store":
         """The same data, read with another reader's scope (sharing this handle's connection and memo)."""
         return Store(self.root, use_rollups=self.use_rollups, scope=scope, _engine=self._engine)
+
+    @property
+    def storage(self) -> layout.Storage:
+        """Where the root's files are (local disk or object storage)."""
+        return self._engine.storage
 
     @property
     def scope_key(self) -> str:
@@ -291,15 +328,15 @@ class Store:
         """True when area questions about this snapshot are answered from its roll-up."""
         return self.use_rollups and snapshot in self._refresh().rolled_up
 
-    def snapshot_folders(self) -> dict[date, Path]:
+    def snapshot_folders(self) -> dict[date, str]:
         """The served snapshots and their folders, oldest first; a snapshot with an unreadable values or orgs
-        file is left out (an unreadable roll-up only makes it slower). Listed afresh on every call, so a new
-        snapshot shows up on the next page view."""
-        folders = layout.snapshot_folders(self.root)
-        if not folders:
+        file is left out (an unreadable roll-up only makes it slower). Listed afresh (on object storage at most
+        every ``relist_seconds``), so a new snapshot shows up on the next page view."""
+        if not self._engine.listing().snapshot_folders():
             return {}
-        broken = {Path(path).parent for path, _ in self.unreadable_files() if Path(path).name != ROLLUP_FILE}
-        return {day: folder for day, folder in folders if folder not in broken}
+        views = self._refresh()
+        broken = {posixpath.dirname(path) for path, _ in views.unreadable if posixpath.basename(path) != ROLLUP_FILE}
+        return {day: folder for day, folder in views.listing.snapshot_folders() if folder not in broken}
 
     def snapshots(self) -> list[date]:
         """Served snapshot dates, oldest first."""
@@ -310,15 +347,15 @@ class Store:
         """Row and metric counts, the span of periods and when it was written, for one snapshot: rows from the
         parquet footer, the rest from the roll-up's ICS rows (every value belongs to an ICS), so nothing is
         scanned."""
-        values = layout.snapshot_folder(self.root, snapshot) / METRIC_VALUES_FILE
-        rows = pq.ParquetFile(values).metadata.num_rows
+        views = self._refresh()
+        values = self.storage.join(layout.snapshot_folder(self.storage, snapshot), METRIC_VALUES_FILE)
         table, where = ("area_values", "AND level = 'ics'") if self.has_rollup(snapshot) else ("metric_values", "")
         frame = self._query(f"""
             SELECT count(DISTINCT metric_id) AS metrics, min(period_start) AS first_period,
                    max(period_end) AS last_period_end
             FROM {table} WHERE snapshot_date = ? {where}""", [snapshot])
-        written = pd.Timestamp(values.stat().st_mtime, unit="s")
-        return {"rows": rows, **frame.iloc[0].to_dict(), "written": written}
+        written = pd.Timestamp(views.listing.files[values].modified, unit="s")
+        return {"rows": views.rows[values], **frame.iloc[0].to_dict(), "written": written}
 
     # --------------------------------------------------------------------------------------- questions
     @_memoised
@@ -372,23 +409,33 @@ class Store:
         return frame.at[0, "first"].date(), frame.at[0, "last"].date()
 
 
-def _create_views(con: duckdb.DuckDBPyConnection, root: str,
-                  files: dict[str, list[Path]]) -> tuple[tuple, frozenset]:
-    """(Re)create ``metric_values`` and ``area_values`` views and the ``orgs`` table (a few thousand rows per
-    snapshot, read on every click) over the readable files only. Returns the unreadable (path, reason) pairs
-    and the snapshots with a matching roll-up."""
-    skipped, readable = [], {}
-    for table, paths in files.items():
+def _readable_files(store: layout.Storage, listing: layout.Listing
+                    ) -> tuple[dict[str, list[str]], list[tuple[str, str]], dict[str, int]]:
+    """Each table's files whose footer reads (roll-ups only where they match their values), the unreadable
+    (path, reason) pairs, and each readable file's row count."""
+    skipped, readable, rows = [], {}, {}
+    for table, paths in listing.parquet_files().items():
         readable[table] = []
         for path in paths:
-            footer = layout.footer(path)
+            footer = store.footer(path)
             if isinstance(footer, str):
-                skipped.append((str(path), footer))
-            elif table != "area_values" or _rollup_matches(path, footer):
+                skipped.append((path, footer))
+                continue
+            rows[path] = footer.num_rows
+            if table != "area_values" or _rollup_matches(path, footer, listing.files):
                 readable[table].append(path)
+    return readable, skipped, rows
+
+
+def _create_views(con: duckdb.DuckDBPyConnection, store: layout.Storage,
+                  listing: layout.Listing) -> tuple[tuple, frozenset, dict[str, int]]:
+    """(Re)create ``metric_values`` and ``area_values`` views and the ``orgs`` table (a few thousand rows per
+    snapshot, read on every click) over the readable files only. Returns the unreadable (path, reason) pairs,
+    the snapshots with a matching roll-up and the files' row counts."""
+    readable, skipped, rows = _readable_files(store, listing)
     for table in ("metric_values", "orgs"):
         if not readable[table]:
-            raise NoDataError(f"no readable {table} files under {root}")
+            raise NoDataError(f"no readable {table} files under {store.root}")
     con.execute(f"CREATE OR REPLACE VIEW metric_values AS {_source(con, 'metric_values', readable['metric_values'])}")
     con.execute(f"CREATE OR REPLACE TABLE orgs AS {_source(con, 'orgs', readable['orgs'])}")
     # What the filters and name look-ups list: each organisation once per snapshot, as it is now (a dated
@@ -400,8 +447,9 @@ def _create_views(con: duckdb.DuckDBPyConnection, root: str,
     rollups = readable["area_values"]
     if rollups:
         con.execute(f"CREATE OR REPLACE VIEW area_values AS {_source(con, 'area_values', rollups)}")
-    served = {p.parent for p in readable["metric_values"]}
-    return tuple(skipped), frozenset(layout.snapshot_date(p.parent) for p in rollups if p.parent in served)
+    served = {posixpath.dirname(p) for p in readable["metric_values"]}
+    rolled_up = frozenset(layout.snapshot_date(posixpath.dirname(p)) for p in rollups if posixpath.dirname(p) in served)
+    return tuple(skipped), rolled_up, rows
 
 
 _FILTERS = """
@@ -483,31 +531,46 @@ def _rollup_sql(values: str, orgs: str) -> str:
         ORDER BY level, breakdown, area_code, metric_id, period_start, breakdown_value"""
 
 
-def write_rollup(values: Path, orgs: Path, out: Path) -> int:
-    """Write the area roll-up of one snapshot's (possibly staged) values and orgs files to ``out``; returns its
-    row count. Snapshot writers call this before publishing, so a roll-up appears with its snapshot; the file
-    records what it was summed from, and the store ignores it if the values beside it are ever different."""
+def write_rollup(values: str | Path, orgs: str | Path, out: str | Path, root: layout.Root | None = None) -> int:
+    """Write the area roll-up of one snapshot's (possibly staged) values and orgs files to the local file ``out``;
+    returns its row count. ``values`` and ``orgs`` are read from ``root``'s storage (default: local disk).
+    Snapshot writers call this before publishing, so a roll-up appears with its snapshot; the file records what
+    it was summed from, and the store ignores it if the values beside it are ever different."""
+    files = layout.storage(root if root is not None else str(values))
+    values, orgs = str(values), str(orgs)
     with tempfile.TemporaryDirectory(prefix="icp-rollup-") as spill, duckdb.connect() as con:
+        files.attach(con)
         # Bounded memory: England took 7 GB unbounded; DuckDB spills the grouping to disk past the limit.
         con.execute(f"SET memory_limit = '{ROLLUP_MEMORY}'; SET temp_directory = {_literal(spill)}; "
                     "SET preserve_insertion_order = false; SET enable_progress_bar = false")
-        source = _rollup_source(values, orgs).decode()
+        source = _rollup_source(files.info(values).size, files.info(orgs).size).decode()
         sql = _rollup_sql(_source(con, "metric_values", [values], hive=False), _source(con, "orgs", [orgs], hive=False))
         con.execute(f"COPY ({sql}) TO {_literal(str(out))} (FORMAT parquet, COMPRESSION zstd, "
                     f"ROW_GROUP_SIZE {ROLLUP_ROW_GROUP}, KV_METADATA {{icp_rollup_source: {_literal(source)}}})")
     return pq.ParquetFile(out).metadata.num_rows
 
 
-def build_missing_rollups(root: Path | str) -> dict[str, int]:
+def build_missing_rollups(root: layout.Root) -> dict[str, int]:
     """Roll-ups for the snapshots under ``root`` that have none or a stale one (data written before roll-ups
-    existed), each staged and renamed into place. Returns rows written per snapshot folder."""
+    existed), each written to a local file first and then renamed (local disk) or uploaded as one object (object
+    storage) into place. Returns rows written per snapshot folder."""
+    files = layout.storage(root)
+    listing = layout.listing(files)
     written = {}
-    for _, folder in layout.snapshot_folders(root):
-        target = folder / ROLLUP_FILE
-        footer = layout.footer(target) if target.exists() else None
-        if footer is not None and not isinstance(footer, str) and _rollup_matches(target, footer):
+    for _, folder in listing.snapshot_folders():
+        target = files.join(folder, ROLLUP_FILE)
+        footer = files.footer(target) if target in listing.files else None
+        if footer is not None and not isinstance(footer, str) and _rollup_matches(target, footer, listing.files):
             continue
-        staged = folder / f".{ROLLUP_FILE}{layout.STAGED_SUFFIX}"
-        written[folder.name] = write_rollup(folder / METRIC_VALUES_FILE, folder / ORGS_FILE, staged)
-        os.replace(staged, target)
+        name = posixpath.basename(folder)
+        values, orgs = files.join(folder, METRIC_VALUES_FILE), files.join(folder, ORGS_FILE)
+        if files.local:
+            staged = files.join(folder, f".{ROLLUP_FILE}{layout.STAGED_SUFFIX}")
+            written[name] = write_rollup(values, orgs, staged, files)
+            os.replace(staged, target)
+            continue
+        with tempfile.TemporaryDirectory(prefix="icp-rollup-out-") as spare:
+            staged = Path(spare) / ROLLUP_FILE
+            written[name] = write_rollup(values, orgs, staged, files)
+            files.upload(staged, target)
     return written

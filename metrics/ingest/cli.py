@@ -38,7 +38,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     ingest.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, root: Path) -> int:
+def run(args: argparse.Namespace, root: Path | str) -> int:
     from metrics.ingest.load import Source, commit, prepare
     from metrics.ingest.model import LoadOptions
     from metrics.ingest.snapshot_writer import SnapshotError

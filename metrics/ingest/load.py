@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from metrics import layout
 from metrics.catalogue import Catalogue, catalogue
 from metrics.hierarchy import apply_mapping, with_list_sizes
 from metrics.ingest.common import Context
@@ -111,7 +112,7 @@ def _parse_one(source: Source, ctx: Context) -> Parsed:
     return parsed
 
 
-def prepare(options: LoadOptions, sources: list[Source], root: Path, cat: Catalogue | None = None) -> Prepared:
+def prepare(options: LoadOptions, sources: list[Source], root: layout.Root, cat: Catalogue | None = None) -> Prepared:
     """Read, parse and validate every file against the hierarchy the new snapshot will hold. Writes nothing."""
     orgs = base_orgs(root)
     ctx = Context(cat or catalogue(), orgs, options)
@@ -161,7 +162,7 @@ def _apply_list_sizes(orgs: pd.DataFrame, outcomes: list[FileOutcome]) -> pd.Dat
     return with_list_sizes(orgs, dict(zip(newest["org_code"], newest["patients"]))) if len(newest) else orgs
 
 
-def commit(prepared: Prepared, root: Path) -> tuple[WriteResult, list[Path]]:
+def commit(prepared: Prepared, root: layout.Root) -> tuple[WriteResult, list[Path | str]]:
     """Write the snapshot (and, for a partial load, the rejected rows' side files)."""
     if not prepared.writable:
         raise SnapshotError(prepared.report())
@@ -182,7 +183,7 @@ def commit(prepared: Prepared, root: Path) -> tuple[WriteResult, list[Path]]:
     return result, side_files
 
 
-def write_rejected(outcome: FileOutcome, root: Path, snapshot) -> Path:
+def write_rejected(outcome: FileOutcome, root: layout.Root, snapshot) -> Path | str:
     """The rejected rows as the file had them, with row numbers and reasons, safe to open in a spreadsheet."""
     parsed = outcome.parsed
     reasons: dict[int, list[str]] = {}
@@ -193,13 +194,13 @@ def write_rejected(outcome: FileOutcome, root: Path, snapshot) -> Path:
     raw.insert(0, "row", range(parsed.first_row, parsed.first_row + len(raw)))
     raw = raw[raw["row"].isin(outcome.rejected_rows)]
     raw.insert(1, "problems", raw["row"].map(lambda r: " | ".join(reasons.get(r, []))))
-    path = Path(root) / "rejected" / str(snapshot) / f"{Path(parsed.file).stem}.rejected.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    files = layout.storage(root)
+    path = files.path("rejected", str(snapshot), f"{Path(parsed.file).stem}.rejected.csv")
     buffer = io.StringIO()
     safe = raw.astype(str).map(neutralise_formula)
     safe.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-    return path
+    files.write_bytes(path, buffer.getvalue().encode("utf-8"))
+    return Path(path) if files.local else path
 
 
 def problems_of(prepared: Prepared) -> list[Problem]:

@@ -4,7 +4,7 @@ A new snapshot is a complete extract "as known on that date": it starts as a cop
 snapshot (metric values, list sizes, hierarchy), and the loaded rows replace rows with the same (metric, period,
 organisation, breakdown) key or are added. Older snapshots are never touched.
 
-It is built in a staging folder beside the data root (same file system, outside every ``<root>/**`` glob),
+On local disk it is built in a staging folder beside the data root (same file system, outside every ``<root>/**`` glob),
 checked by reading every file back, and moved into place with one ``rename``: until that rename nobody can see
 it, and after it the snapshot is complete. If the data root is a mount point (no sibling folder on the same file
 system), staging happens in a hidden folder inside the root with files named ``*.part`` -- DuckDB's ``**`` glob
@@ -13,7 +13,8 @@ last, so the snapshot only exists once it is whole. Killing the process at any s
 it was; a later run removes the dead run's staging folder.
 
 For tests, ``TEST_HOOKS`` can make the writer print ``INGEST PAUSED AT <step>`` and sleep at that step (steps:
-``staging``, ``metric_values``, ``orgs``, ``verified``, ``published-folder``) or force the in-root staging used when
+``staging``, ``metric_values``, ``orgs``, ``verified``, ``published-folder``; on object storage ``uploaded``, after
+every file and before the marker) or force the in-root staging used when
 the root is a mount point; the command line sets them from ``ICP_INGEST_PAUSE_AT``, ``ICP_INGEST_PAUSE_SECONDS``
 and ``ICP_INGEST_STAGE_IN_ROOT=1``, so a test can kill a real ingest process midway.
 """
@@ -75,7 +76,7 @@ class SnapshotError(RuntimeError):
 @dataclass(frozen=True)
 class WriteResult:
     snapshot: date
-    path: Path
+    path: Path | str  # the snapshot's folder: a Path on local disk, a URL on object storage
     base: date | None
     rows: int
     new_rows: int
@@ -87,25 +88,34 @@ class WriteResult:
                 f"from {self.base or 'nothing'})")
 
 
-def snapshots(root: Path) -> list[tuple[date, Path]]:
+def snapshots(root: layout.Root) -> list[tuple[date, str]]:
     """Complete, readable snapshots under the root, oldest first."""
     return layout.readable_snapshots(root)
 
 
-def base_snapshot(root: Path) -> tuple[date, Path] | None:
+def base_snapshot(root: layout.Root) -> tuple[date, str] | None:
     found = snapshots(root)
     return found[-1] if found else None
 
 
-def base_orgs(root: Path) -> pd.DataFrame:
+def base_orgs(root: layout.Root) -> pd.DataFrame:
     """The hierarchy a new snapshot starts from: the newest snapshot's, if it was written by ingest (and so is
     dated), else the dated reference hierarchy (e.g. on top of the demo, whose tree is undated)."""
-    base = base_snapshot(root)
-    if base is not None and (base[1] / MANIFEST).exists():
-        manifest = json.loads((base[1] / MANIFEST).read_text(encoding="utf-8"))
+    files = layout.storage(root)
+    base = base_snapshot(files)
+    manifest_path = files.join(base[1], MANIFEST) if base is not None else None
+    if manifest_path is not None and files.exists(manifest_path):
+        manifest = json.loads(files.read_bytes(manifest_path).decode("utf-8"))
         if manifest.get("hierarchy") == "dated":
-            return pd.read_parquet(base[1] / ORGS)[ORG_COLUMNS]
+            return _read_frame(files, files.join(base[1], ORGS))[ORG_COLUMNS]
     return _reference_orgs().copy()
+
+
+def _read_frame(files: layout.Storage, path: str) -> pd.DataFrame:
+    if files.local:
+        return pd.read_parquet(path)
+    with files.open(path) as handle:
+        return pd.read_parquet(handle)
 
 
 @lru_cache(maxsize=1)
@@ -122,16 +132,6 @@ def _pause(step: str) -> None:
         time.sleep(float(TEST_HOOKS["pause_seconds"]))
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _staging_prefix(root: Path) -> str:
     return f".{root.name}.ingest-"
 
@@ -144,12 +144,16 @@ def _remove_dead_staging(root: Path) -> None:
                 pid = int(path.name[len(_staging_prefix(root)):].split("-", 1)[0])
             except ValueError:
                 continue
-            if pid != os.getpid() and not _pid_alive(pid):
+            if pid != os.getpid() and not layout.pid_alive(pid):
                 shutil.rmtree(path, ignore_errors=True)
 
 
-def _staging_dir(root: Path) -> tuple[Path, bool]:
-    """(staging folder, inside_root). Beside the root when that is the same file system and writable."""
+def _staging_dir(files: layout.Storage) -> tuple[Path, bool]:
+    """(staging folder, inside_root). Beside the root when that is the same file system and writable; for object
+    storage, a local temporary folder (uploaded when finished)."""
+    if not files.local:
+        return Path(tempfile.mkdtemp(prefix="icp-ingest-")), False
+    root = Path(files.root)
     parent = root.parent
     try:
         beside = os.stat(parent).st_dev == os.stat(root).st_dev and os.access(parent, os.W_OK)
@@ -161,22 +165,22 @@ def _staging_dir(root: Path) -> tuple[Path, bool]:
     return Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(root)}{os.getpid()}-", dir=where)), not beside
 
 
-def _sql_path(path: Path) -> str:
+def _sql_path(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _columns(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
+def _columns(con: duckdb.DuckDBPyConnection, path: str) -> set[str]:
     return {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_path(path)})").fetchall()}
 
 
-def _merge(con: duckdb.DuckDBPyConnection, base: Path | None, new: pa.Table, key: tuple[str, ...],
+def _merge(con: duckdb.DuckDBPyConnection, base: str | None, new: pa.Table, key: tuple[str, ...],
            schema: pa.Schema, out: Path, order: str) -> tuple[int, int]:
     """Write base rows not replaced plus the new rows to ``out``; returns (rows written, rows revised)."""
     con.register("new_rows", new)
     names = ", ".join(schema.names)
     selects = [f"SELECT {names} FROM new_rows"]
     revised = 0
-    if base is not None and base.exists():
+    if base is not None:
         have = _columns(con, base)
         cols = ", ".join(n if n in have else f"false AS {n}" if n == "suppressed" else f"NULL AS {n}"
                          for n in schema.names)
@@ -213,36 +217,53 @@ def _fsync(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _check_new_snapshot(root: Path, snapshot: date) -> None:
-    target = layout.snapshot_folder(root, snapshot)
-    if target.exists():
-        if (target / METRIC_VALUES).exists():
-            raise SnapshotError(f"snapshot {snapshot} already exists under {root}; snapshots are never overwritten "
-                                "(choose a later date)")
+def _check_new_snapshot(files: layout.Storage, snapshot: date) -> None:
+    target = layout.snapshot_folder(files, snapshot)
+    if files.local and Path(target).exists():
+        if (Path(target) / METRIC_VALUES).exists():
+            raise SnapshotError(f"snapshot {snapshot} already exists under {files.root}; snapshots are never "
+                                "overwritten (choose a later date)")
         shutil.rmtree(target)  # a folder without metric values is a killed in-root publish: never visible
-    newest = base_snapshot(root)
+    if not files.local:
+        listed = layout.listing(files)
+        if any(day == snapshot for day, _ in listed.snapshot_folders()):
+            raise SnapshotError(f"snapshot {snapshot} already exists under {files.root}; snapshots are never "
+                                "overwritten (choose a later date)")
+        if target in listed.unpublished_folders():  # abandoned ones were removed before this check
+            raise SnapshotError(f"another ingest is writing snapshot {snapshot} under {files.root} "
+                                f"({layout.read_claim(files, target)}); try again when it has finished")
+    newest = base_snapshot(files)
     if newest is not None and snapshot <= newest[0]:
         raise SnapshotError(f"snapshot {snapshot} is not after the newest snapshot {newest[0]}; a snapshot is the "
                             "data as known on its date, so a new one must be dated after the newest")
 
 
-def write_snapshot(root: Path, snapshot: date, metric_rows: pd.DataFrame | None, orgs: pd.DataFrame,
+def _prepare_root(files: layout.Storage) -> None:
+    """Make the root if it is a new local folder, and clear up what killed writers left."""
+    if files.local:
+        Path(files.root).mkdir(parents=True, exist_ok=True)
+        _remove_dead_staging(Path(files.root))
+    else:
+        layout.remove_abandoned(files)
+
+
+def write_snapshot(root: layout.Root, snapshot: date, metric_rows: pd.DataFrame | None, orgs: pd.DataFrame,
                    list_sizes: pd.DataFrame | None, manifest: dict) -> WriteResult:
     """Write snapshot ``snapshot`` = newest snapshot + these rows, atomically (see the module docstring)."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    _remove_dead_staging(root)
-    _check_new_snapshot(root, snapshot)
-    base = base_snapshot(root)
-    staging, inside_root = _staging_dir(root)
+    files = layout.storage(root)
+    _prepare_root(files)
+    _check_new_snapshot(files, snapshot)
+    base = base_snapshot(files)
+    staging, inside_root = _staging_dir(files)
     suffix = PART if inside_root else ""
-    staged = layout.snapshot_folder(staging, snapshot)
+    staged = Path(layout.snapshot_folder(str(staging), snapshot))
     staged.mkdir()
     try:
         _pause("staging")
         con = duckdb.connect()
+        files.attach(con)
         new = metric_table(metric_rows if metric_rows is not None else pd.DataFrame(columns=METRIC_SCHEMA.names))
-        rows, revised = _merge(con, base[1] / METRIC_VALUES if base else None, new, KEY, METRIC_SCHEMA,
+        rows, revised = _merge(con, _base_file(files, base, METRIC_VALUES), new, KEY, METRIC_SCHEMA,
                                staged / f"{METRIC_VALUES}{suffix}", "metric_id, breakdown, org_code, period_start, "
                                                                     "breakdown_value")
         _pause("metric_values")
@@ -250,8 +271,8 @@ def write_snapshot(root: Path, snapshot: date, metric_rows: pd.DataFrame | None,
         pq.write_table(pa.Table.from_pandas(orgs[ORG_COLUMNS], preserve_index=False), orgs_path, compression="zstd")
         _pause("orgs")
         write_rollup(staged / f"{METRIC_VALUES}{suffix}", orgs_path, staged / f"{ROLLUP_FILE}{suffix}")
-        base_lists = base[1] / LIST_SIZES if base else None
-        if list_sizes is not None or (base_lists is not None and base_lists.exists()):
+        base_lists = _base_file(files, base, LIST_SIZES)
+        if list_sizes is not None or base_lists is not None:
             lists = list_table(list_sizes if list_sizes is not None else pd.DataFrame(columns=LIST_SCHEMA.names))
             _merge(con, base_lists, lists, LIST_KEY, LIST_SCHEMA, staged / f"{LIST_SIZES}{suffix}",
                    "org_code, extract_date, sex, age_band")
@@ -261,11 +282,27 @@ def write_snapshot(root: Path, snapshot: date, metric_rows: pd.DataFrame | None,
         (staged / MANIFEST).write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
         _verify(staged, suffix, rows, len(orgs))
         _pause("verified")
-        _publish(staged, layout.snapshot_folder(root, snapshot), suffix)
+        target = _publish_to(files, staged, snapshot, suffix)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return WriteResult(snapshot, layout.snapshot_folder(root, snapshot), base[0] if base else None, rows,
-                       new.num_rows - revised, revised)
+    return WriteResult(snapshot, target, base[0] if base else None, rows, new.num_rows - revised, revised)
+
+
+def _base_file(files: layout.Storage, base: tuple[date, str] | None, name: str) -> str | None:
+    """One of the base snapshot's files, if it has it."""
+    if base is None:
+        return None
+    path = files.join(base[1], name)
+    return path if files.exists(path) else None
+
+
+def _publish_to(files: layout.Storage, staged: Path, snapshot: date, suffix: str) -> Path | str:
+    """Local disk: renames; object storage: upload under a claim, ``_COMPLETE`` last. Returns the folder."""
+    if files.local:
+        target = Path(layout.snapshot_folder(files, snapshot))
+        _publish(staged, target, suffix)
+        return target
+    return layout.publish(files, staged, snapshot, after_upload=lambda: _pause("uploaded"))
 
 
 def _verify(staged: Path, suffix: str, rows: int, orgs: int) -> None:
