@@ -11,7 +11,7 @@ from metrics.ui import auth, navigation
 st.set_page_config(page_title="NWL ICP metrics", page_icon=":material/monitoring:", layout="wide")
 
 auth.require_access(ui.data_root())  # signed out: the sign-in screen and nothing else; no role: "no access"
-page = st.navigation(navigation.pages())  # before anything else is drawn, so Streamlit never lists pages/ itself
+page = st.navigation(navigation.pages())  # before anything else is drawn, so Streamlit never lists app_pages/ itself
 auth.banner()
 ui.ensure_data()
 view = ui.global_filters()

@@ -34,17 +34,17 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 BOROUGH, PCN = "Harrow", "U89806"
 # (name, page file, extra query parameters): every page at borough level, and the PCN drill-downs.
 VIEWS: list[tuple[str, str, dict[str, str]]] = [
-    ("overview", "pages/overview.py", {}),
-    ("population_health", "pages/population_health.py", {}),
-    ("frailty", "pages/frailty.py", {}),
-    ("diabetes", "pages/diabetes.py", {}),
-    ("mental_health", "pages/mental_health.py", {}),
-    ("vaccination", "pages/vaccination.py", {}),
-    ("variation", "pages/variation.py", {}),
-    ("chart_studio", "pages/chart_studio.py", {}),
-    ("definitions", "pages/definitions.py", {}),
-    ("frailty_pcn", "pages/frailty.py", {"pcn": PCN}),
-    ("variation_pcn", "pages/variation.py", {"pcn": PCN}),
+    ("overview", "app_pages/overview.py", {}),
+    ("population_health", "app_pages/population_health.py", {}),
+    ("frailty", "app_pages/frailty.py", {}),
+    ("diabetes", "app_pages/diabetes.py", {}),
+    ("mental_health", "app_pages/mental_health.py", {}),
+    ("vaccination", "app_pages/vaccination.py", {}),
+    ("variation", "app_pages/variation.py", {}),
+    ("chart_studio", "app_pages/chart_studio.py", {}),
+    ("definitions", "app_pages/definitions.py", {}),
+    ("frailty_pcn", "app_pages/frailty.py", {"pcn": PCN}),
+    ("variation_pcn", "app_pages/variation.py", {"pcn": PCN}),
 ]
 
 

@@ -66,7 +66,7 @@ def sidebar(s: Scene) -> object:
 
 
 def overview(s: Scene) -> object:
-    """pages/overview.py: every metric for the borough and month, and the exceptions drawn from it."""
+    """app_pages/overview.py: every metric for the borough and month, and the exceptions drawn from it."""
     card = reports.scorecard(s.store, s.snapshot, s.borough, s.nwl, s.month)
     return card, reports.exceptions(card)
 
@@ -90,7 +90,7 @@ def pcns_in_borough(priority: str) -> Callable[[Scene], object]:
 
 
 def practices_in_pcn(s: Scene) -> object:
-    """A priority page drilled down to a PCN: its practices compared (pages/_priority.py ``comparison``)."""
+    """A priority page drilled down to a PCN: its practices compared (app_pages/_priority.py ``comparison``)."""
     return reports.compare_within(s.store, s.snapshot, _first("frailty"), s.pcn, "practice", s.month, s.names)
 
 
@@ -110,7 +110,7 @@ def breakdown_view(s: Scene) -> object:
 
 
 def variation_in(scope: str) -> Callable[[Scene], object]:
-    """pages/variation.py: practices against the ICS average, for a PCN or for the whole ICS."""
+    """app_pages/variation.py: practices against the ICS average, for a PCN or for the whole ICS."""
     def run(s: Scene) -> object:
         area = s.pcn if scope == "pcn" else s.nwl
         return variation.practices_against_nwl(s.store, s.snapshot, catalogue().practice_level()[0], area, s.month,
@@ -119,7 +119,7 @@ def variation_in(scope: str) -> Callable[[Scene], object]:
 
 
 def similar_practices(s: Scene) -> object:
-    """pages/variation.py's 'similar practices': every practice's profile (an England-wide read)."""
+    """app_pages/variation.py's 'similar practices': every practice's profile (an England-wide read)."""
     return variation.practice_profiles(s.store, s.snapshot, s.month)
 
 
@@ -133,14 +133,14 @@ def pack_data(s: Scene) -> object:
 
 
 def chart_studio(s: Scene) -> object:
-    """pages/chart_studio.py as it opens: a trend of the first catalogue metric over the last 24 months."""
+    """app_pages/chart_studio.py as it opens: a trend of the first catalogue metric over the last 24 months."""
     start = months_before(s.month, 23)
     spec = exports.studio_figure(s.store, "trend", catalogue().metrics[0].id, s.borough, start, s.month, s.snapshot)
     return spec.data
 
 
 def definitions(s: Scene) -> object:
-    """pages/definitions.py: what each snapshot holds (a count over every row of every snapshot)."""
+    """app_pages/definitions.py: what each snapshot holds (a count over every row of every snapshot)."""
     return reports.snapshot_table(s.store)
 
 

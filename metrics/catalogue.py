@@ -121,7 +121,7 @@ class Priority(_Strict):
     @property
     def page_file(self) -> str:
         """The page's script, relative to the project: one thin file calling the shared template."""
-        return f"pages/{self.url_path.replace('-', '_')}.py"
+        return f"app_pages/{self.url_path.replace('-', '_')}.py"
 
 
 class Metric(_Strict):

@@ -115,11 +115,11 @@ def navigation() -> dict[str, str]:
 def priority_pages() -> dict[str, str]:
     """Priority id -> the page file that renders it (``render("<id>")``)."""
     found = {}
-    for path in sorted((ROOT / "pages").glob("*.py")):
+    for path in sorted((ROOT / "app_pages").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "render" and node.args
                     and isinstance(node.args[0], ast.Constant)):
-                found[node.args[0].value] = f"pages/{path.name}"
+                found[node.args[0].value] = f"app_pages/{path.name}"
     return found
 
 
@@ -127,7 +127,7 @@ def readme_pages() -> list[str]:
     return [name.strip() for cell in first_column(section("What is in it"), "page") for name in cell.split(",")]
 
 
-PAGE_FILES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
+PAGE_FILES = sorted(f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py") if not p.name.startswith("_"))
 
 
 @pytest.mark.parametrize("page", PAGE_FILES)

@@ -47,7 +47,7 @@ def practice_row(at: AppTest, name: str):
 
 def test_ingested_fingertips_values_show_on_the_population_health_page(ingested_root, monkeypatch):
     params = dict(borough="Brent", pcn="U89375", period="2024-03", metric="smoking_prevalence")
-    at = run(ingested_root, monkeypatch, "pages/population_health.py", snapshot=INGESTED, **params)
+    at = run(ingested_root, monkeypatch, "app_pages/population_health.py", snapshot=INGESTED, **params)
     assert not at.exception, [e.value for e in at.exception]
     assert str(at.session_state["view"].snapshot) == INGESTED
     row = practice_row(at, "Forty Willows Surgery")
@@ -55,13 +55,13 @@ def test_ingested_fingertips_values_show_on_the_population_health_page(ingested_
     assert (row["Numerator"], row["Denominator"]) == (753, 6466)
     assert row["Value (%)"] == pytest.approx(100 * 753 / 6466)
     # The demo snapshot is unchanged, and its undated tree has the practice in its April 2024 PCN throughout.
-    demo = run(ingested_root, monkeypatch, "pages/population_health.py", snapshot="2026-10-05",
+    demo = run(ingested_root, monkeypatch, "app_pages/population_health.py", snapshot="2026-10-05",
                **{**params, "pcn": "U11559"})
     assert practice_row(demo, "Forty Willows Surgery")["Numerator"] != 753
 
 
 def test_load_data_page_renders(ingested_root, monkeypatch):
-    at = run(ingested_root, monkeypatch, "pages/load_data.py")
+    at = run(ingested_root, monkeypatch, "app_pages/load_data.py")
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Load data"
     assert [s.value for s in at.selectbox if s.label == "Format"] == ["fingertips"]

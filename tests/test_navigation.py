@@ -1,4 +1,4 @@
-"""Navigation comes from the catalogue, and the one Streamlit internal the app leans on is still there."""
+"""Navigation comes from the catalogue, and no pages/ folder invites Streamlit to list pages on its own."""
 
 from __future__ import annotations
 
@@ -21,16 +21,15 @@ def test_every_page_file_is_in_the_navigation():
     from metrics.ui.navigation import page_specs
 
     listed = {(PROJECT / spec.path).resolve() for section in page_specs().values() for spec in section}
-    files = {p.resolve() for p in (PROJECT / "pages").glob("*.py") if not p.name.startswith("_")}
+    files = {p.resolve() for p in (PROJECT / "app_pages").glob("*.py") if not p.name.startswith("_")}
     assert files == listed
 
 
-def test_the_legacy_pages_switch_the_app_turns_off_still_exists():
-    """ui.current_view sets PagesManager.uses_pages_directory = False when Streamlit ran a pages/ file on its own
-    (its first request after start, with a pages/ folder beside app.py). If Streamlit renames or drops the switch,
-    this fails and the workaround must be revisited."""
-    from streamlit.runtime import pages_manager
+def test_no_pages_folder_beside_app_py():
+    """Streamlit 1.67 runs its legacy multipage mode for the first request after a start when a folder named
+    pages/ sits beside the main script: it sends that folder's page list to the browser before app.py runs, so
+    before sign-in is asked for (and the list flashes in the sidebar). The pages live in app_pages/ instead."""
     from streamlit.runtime.scriptrunner import script_runner
 
-    assert "uses_pages_directory" in vars(pages_manager.PagesManager)
-    assert '/ "pages"' in inspect.getsource(script_runner._mpa_v1)
+    assert not (PROJECT / "pages").exists()
+    assert '/ "pages"' in inspect.getsource(script_runner._mpa_v1), "Streamlit changed: revisit this folder name"

@@ -10,9 +10,9 @@ from streamlit.testing.v1 import AppTest
 from metrics.demo import generate_demo
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/overview.py", "pages/population_health.py", "pages/frailty.py", "pages/diabetes.py",
-         "pages/mental_health.py", "pages/vaccination.py", "pages/variation.py", "pages/chart_studio.py",
-         "pages/definitions.py"]
+PAGES = ["app_pages/overview.py", "app_pages/population_health.py", "app_pages/frailty.py", "app_pages/diabetes.py",
+         "app_pages/mental_health.py", "app_pages/vaccination.py", "app_pages/variation.py", "app_pages/chart_studio.py",
+         "app_pages/definitions.py"]
 BOROUGHS = ["Harrow", "Westminster", "Hammersmith & Fulham"]
 
 
@@ -55,7 +55,7 @@ def test_overview_scorecard_and_exceptions(demo_root, monkeypatch):
     assert len(at.dataframe) >= 6  # exceptions plus one scorecard per priority
 
 
-@pytest.mark.parametrize("page", ["pages/frailty.py", "pages/variation.py", "pages/vaccination.py"])
+@pytest.mark.parametrize("page", ["app_pages/frailty.py", "app_pages/variation.py", "app_pages/vaccination.py"])
 def test_pcn_drill_down_view(demo_root, monkeypatch, page):
     at = run_page(demo_root, page, monkeypatch, borough="Harrow", pcn="U89806")
     assert_clean(at)
@@ -63,7 +63,7 @@ def test_pcn_drill_down_view(demo_root, monkeypatch, page):
 
 
 def test_borough_level_metric_says_so(demo_root, monkeypatch):
-    at = run_page(demo_root, "pages/frailty.py", monkeypatch, borough="Ealing",
+    at = run_page(demo_root, "app_pages/frailty.py", monkeypatch, borough="Ealing",
                   metric="discharged_usual_residence")
     assert_clean(at)
     assert any("borough level only" in i.value for i in at.info)
@@ -84,7 +84,7 @@ def test_first_run_generates_demo_data(tmp_path, monkeypatch):
 
 
 def test_priority_page_has_spc_chart_icons_and_summary(demo_root, monkeypatch):
-    at = run_page(demo_root, "pages/frailty.py", monkeypatch, borough="Harrow",
+    at = run_page(demo_root, "app_pages/frailty.py", monkeypatch, borough="Harrow",
                   metric="emergency_admissions_65_plus")
     assert_clean(at)
     assert [t.label for t in at.tabs][:1] == ["SPC chart (Making Data Count)"]
@@ -93,25 +93,25 @@ def test_priority_page_has_spc_chart_icons_and_summary(demo_root, monkeypatch):
 
 
 def test_variation_explorer_lists_funnel_outliers(demo_root, monkeypatch):
-    at = run_page(demo_root, "pages/variation.py", monkeypatch, borough="Brent",
+    at = run_page(demo_root, "app_pages/variation.py", monkeypatch, borough="Brent",
                   metric="breast_screening_coverage")
     assert_clean(at)
     assert any(h.value.startswith("Practices outside the 99.8% limits") for h in at.subheader)
 
 
 def test_vaccination_page_reads_the_slope_index(demo_root, monkeypatch):
-    at = run_page(demo_root, "pages/vaccination.py", monkeypatch, borough="Ealing", metric="flu_uptake_65_plus")
+    at = run_page(demo_root, "app_pages/vaccination.py", monkeypatch, borough="Ealing", metric="flu_uptake_65_plus")
     assert_clean(at)
     assert any(m.value.startswith("**Slope index of inequality.**") for m in at.markdown)
 
 
-@pytest.mark.parametrize("page", ["pages/overview.py", "pages/frailty.py", "pages/variation.py",
-                                  "pages/chart_studio.py"])
+@pytest.mark.parametrize("page", ["app_pages/overview.py", "app_pages/frailty.py", "app_pages/variation.py",
+                                  "app_pages/chart_studio.py"])
 def test_bi_borough_place_is_offered_and_renders(demo_root, monkeypatch, page):
     at = run_page(demo_root, page, monkeypatch, borough="Kensington & Chelsea and Westminster (Bi-borough)")
     assert_clean(at)
     view = at.session_state["view"]
     assert (view.borough_level, view.borough_code) == ("place", "PLACE_BI_BOROUGH")
-    if page == "pages/overview.py":  # the sidebar filters are in the first run's element tree
+    if page == "app_pages/overview.py":  # the sidebar filters are in the first run's element tree
         pcn_options = next(s for s in at.selectbox if s.label == "PCN").options
         assert len(pcn_options) == 1 + 9  # all, plus the 5 Kensington & Chelsea and 4 Westminster PCNs

@@ -196,17 +196,7 @@ def home_ics(view: ViewState) -> Area:
 
 
 def current_view() -> ViewState:
-    """The filters app.py set for this run.
-
-    Streamlit 1.67 runs a ``pages/`` file on its own (legacy multipage mode) for the first request after
-    the server starts if app.py has not yet called ``st.navigation``; then there is no view. Switch the
-    legacy mode off and rerun, so app.py runs and lays out the requested page.
-    """
-    if "view" not in st.session_state:
-        from streamlit.runtime.pages_manager import PagesManager
-
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    """The filters app.py set for this run (app.py always runs first: pages are declared with st.navigation)."""
     return st.session_state["view"]
 
 

@@ -20,13 +20,13 @@ class PageSpec(NamedTuple):
 def page_specs() -> dict[str, list[PageSpec]]:
     """Sections and their pages, in the order the sidebar lists them."""
     return {
-        "System oversight": [PageSpec("pages/overview.py", "Overview", "dashboard")],
+        "System oversight": [PageSpec("app_pages/overview.py", "Overview", "dashboard")],
         "Priorities": [PageSpec(p.page_file, p.title, p.icon, p.url_path) for p in catalogue().priorities],
         "Explore": [
-            PageSpec("pages/variation.py", "Variation explorer", "scatter_plot", "variation"),
-            PageSpec("pages/chart_studio.py", "Chart studio", "palette", "chart-studio"),
-            PageSpec("pages/definitions.py", "Data & definitions", "menu_book", "definitions"),
-            PageSpec("pages/load_data.py", "Load data", "upload_file", "load-data"),
+            PageSpec("app_pages/variation.py", "Variation explorer", "scatter_plot", "variation"),
+            PageSpec("app_pages/chart_studio.py", "Chart studio", "palette", "chart-studio"),
+            PageSpec("app_pages/definitions.py", "Data & definitions", "menu_book", "definitions"),
+            PageSpec("app_pages/load_data.py", "Load data", "upload_file", "load-data"),
         ],
     }
 

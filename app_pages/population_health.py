@@ -1,5 +1,5 @@
 """population_health priority page: the shared priority template for this priority."""
 
-from pages._priority import render
+from app_pages._priority import render
 
 render("phm")

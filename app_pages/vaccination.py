@@ -1,5 +1,5 @@
 """vaccination priority page: the shared priority template for this priority."""
 
-from pages._priority import render
+from app_pages._priority import render
 
 render("vaccination")
