@@ -133,7 +133,7 @@ def render(priority_id: str) -> None:
     area = ui.focus_area(view)
     ui.page_header(priority.title, priority.question, view)
     card = reports.scorecard(ui.app_store(), view.snapshot, area, ui.home_ics(view), view.period, metrics)
-    headline(card)
+    headline(ui.for_screen(card, area.code))
 
     metric = ui.metric_picker(metrics, view, label="Explore a metric")
     rows = card[card["metric_id"] == metric.id]

@@ -40,6 +40,6 @@ with right:
     except ValueError as problem:
         st.warning(str(problem))
         st.stop()
-    ui.show_figure(spec, "studio_preview")
-    st.caption("Downloads carry the title, a footnote with source and snapshot date, NHS colours, and "
-               "suppress counts of 1 to 7 (the image drops those points; the CSV shows *).")
+    ui.show_export_preview(spec, "studio_preview")
+    st.caption("The preview is the exported image: the title, a footnote with source and snapshot date, NHS "
+               "colours, and counts of 1 to 7 suppressed (the image drops those points; the CSV shows *).")

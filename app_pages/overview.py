@@ -47,6 +47,8 @@ ui.page_header(f"System oversight: {area.name}", "What is on track, what is off 
 store = ui.app_store()
 card = reports.scorecard(store, view.snapshot, area, ui.home_ics(view), view.period)
 exceptions = reports.exceptions(card)
+shown = ui.for_screen(card, area.code)  # small numbers outside the reader's practices are blanked on screen
+card, exceptions = shown, ui.with_values_of(exceptions, shown)
 if area.level == "borough":
     downloads.pack_download(store, view.borough, view.period, view.snapshot)
 

@@ -177,6 +177,18 @@ def suppress(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def blank_small_numbers(frame: pd.DataFrame, rows: pd.Series) -> pd.DataFrame:
+    """The frame for a screen: in the chosen ``rows``, what ``suppression_flags`` would hide is left empty (NaN:
+    charts skip the point, tables show a blank) rather than starred, so columns stay numeric."""
+    flags = suppression_flags(frame)
+    out = frame.copy()
+    for flag, columns in {"numerator": ["numerator"], "denominator": ["denominator"],
+                          "value": ["value", "lower", "upper"]}.items():
+        for column in (c for c in columns if c in out):
+            out.loc[flags[flag] & rows, column] = np.nan
+    return out
+
+
 # --- CSV ----------------------------------------------------------------------------------------
 
 # The columns a shared CSV may carry, and their headings. Anything else (internal counts such as

@@ -313,6 +313,19 @@ class Store:
         codes = boroughs.loc[boroughs["org_name"].isin(names), "org_code"].tolist()
         return [self.scope.has_access, False, codes, sorted(self.scope.pcns)]
 
+    @_memoised
+    def own_areas(self, snapshot: date) -> frozenset[str] | None:
+        """The areas whose every practice the reader may see (their boroughs, their PCNs and those boroughs'
+        PCNs), and those practices: where small numbers may be shown on screen. None: everything."""
+        has_access, everything, boroughs, pcns = self._scope_filter(snapshot)
+        if everything:
+            return None
+        inside = self._query("""
+            SELECT org_code FROM current_orgs WHERE snapshot_date = ? AND ? AND org_type IN ('pcn', 'practice')
+              AND (list_contains(?::VARCHAR[], borough_code) OR list_contains(?::VARCHAR[], pcn_code)
+                   OR list_contains(?::VARCHAR[], org_code))""", [snapshot, has_access, boroughs, pcns, pcns])
+        return frozenset([*boroughs, *inside["org_code"]])
+
     def practice_in_scope(self, snapshot: date, borough_code: str | None, pcn_code: str | None) -> bool:
         """Whether a practice of this borough and PCN may be shown at practice level (for messages; the SQL
         filters regardless)."""

@@ -325,3 +325,15 @@ def test_studio_rejects_what_it_cannot_draw(demo):
 def test_file_stem_says_what_the_file_is():
     meta = exports.ChartMeta.of(spec_for("flu_uptake_65_plus", frame([("A", 40, 100)]), area="Harrow & Brent"))
     assert meta.file_stem == "flu-uptake-65-plus-harrow-brent-sep-2026-as-at-2026-10-05"
+
+
+def test_screen_blanking_hides_what_sharing_would_only_in_the_rows_chosen():
+    data = frame([("N1", 5, 100), ("N2", 50, 100), ("N3", 60, 200)])  # N1's 5 also makes the next smallest go
+    outside = pd.Series([True, True, False], index=data.index)
+    shown = exports.blank_small_numbers(data, outside)
+    assert shown.loc[0, ["numerator", "value", "lower", "upper"]].isna().all()
+    assert shown.loc[0, "denominator"] == 100
+    assert shown.loc[1, "numerator"] != shown.loc[1, "numerator"]  # secondary suppression, as in exports
+    assert shown.loc[2, "numerator"] == 60  # inside the reader's own practices: shown
+    assert shown["numerator"].dtype.kind == "f"  # still numbers, for charts
+    assert exports.blank_small_numbers(data, ~outside).loc[0, "numerator"] == 5

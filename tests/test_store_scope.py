@@ -78,3 +78,11 @@ def test_practice_in_scope_says_what_the_sql_does(store):
     assert mine.practice_in_scope(SNAP_NEW, "B1", "N1")
     assert not mine.practice_in_scope(SNAP_NEW, "B1", "N2")
     assert store.practice_in_scope(SNAP_NEW, "B2", "N3")
+
+
+def test_own_areas_are_the_readers_boroughs_pcns_and_practices(store):
+    assert store.own_areas(SNAP_NEW) is None  # everything: small numbers shown everywhere
+    assert store.scoped(Scope(pcns=frozenset({"N1"}))).own_areas(SNAP_NEW) == {"N1", "P1", "P2"}
+    assert store.scoped(Scope(boroughs=frozenset({"Borough One"}))).own_areas(SNAP_NEW) == {
+        "B1", "N1", "N2", "P1", "P2", "P3"}
+    assert store.scoped(Scope.nothing()).own_areas(SNAP_NEW) == frozenset()

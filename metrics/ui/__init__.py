@@ -12,6 +12,7 @@ since we last wrote it, and the session value wins otherwise (so plain page swit
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -226,16 +227,47 @@ def page_header(title: str, question: str, view: ViewState) -> None:
     st.caption(f"{question}  \n**{where}** · {month_name(view.period)} · data as at {view.snapshot:%d %b %Y}")
 
 
+def for_screen(frame: pd.DataFrame, area_code: str | None = None) -> pd.DataFrame:
+    """The frame as this reader may see it on screen: small numbers (and what gives them back) are blanked in
+    rows for areas outside the reader's own practices; inside them, and in open local mode, they are shown for
+    analysis. ``area_code`` names the area of a frame without an ``area_code`` column (a scorecard)."""
+    own = app_store().own_areas(current_view().snapshot)
+    if own is None or frame.empty:
+        return frame
+    codes = frame["area_code"] if "area_code" in frame else pd.Series(area_code, index=frame.index)
+    return exports.blank_small_numbers(frame, ~codes.isin(own))
+
+
+def with_values_of(rows: pd.DataFrame, card: pd.DataFrame) -> pd.DataFrame:
+    """Scorecard-derived rows (the exceptions) with the value and CI the screen shows for each metric."""
+    shown = card.set_index("metric_id")
+    columns = ["value", "lower", "upper"]
+    return rows.assign(**{c: rows["metric_id"].map(shown[c]) for c in columns}) if len(rows) else rows
+
+
 def show_figure(spec: ChartSpec, key: str) -> None:
     """A chart drawn from its spec, with PNG / SVG / CSV downloads of the same spec (titled, small counts
     suppressed), so what is shared is what is on screen."""
+    spec = dataclasses.replace(spec, data=for_screen(spec.data))
     st.plotly_chart(charts.figure(spec), key=key, width="stretch", config=PLOTLY_CONFIG)
+    chart_downloads(spec, key=f"{key}_download")
+
+
+def show_export_preview(spec: ChartSpec, key: str) -> None:
+    """Chart studio's preview: the PNG the Download control gives (small counts gone, title and footnote as
+    shared), so what a comms officer sees is exactly what they take away. Without Chromium on the server, the
+    figure the image would be drawn from."""
+    if exports.renderer_available():
+        st.image(exports.chart_png(spec), width="stretch")
+    else:
+        st.plotly_chart(exports.export_figure(spec), key=key, width="stretch", config=PLOTLY_CONFIG)
     chart_downloads(spec, key=f"{key}_download")
 
 
 def ci_table(frame: pd.DataFrame, metric: Metric, name_label: str = "Area",
              extra: dict[str, str] | None = None) -> None:
     """Values with their 95% CI, numerator and denominator; sortable; significance in words."""
+    frame = for_screen(frame)
     columns = {"area_name": name_label, **(extra or {}), "value": f"Value ({metric.unit_label})",
                "lower": "95% CI lower", "upper": "95% CI upper", "numerator": "Numerator",
                "denominator": "Denominator"}

@@ -25,8 +25,8 @@ from metrics.audit import AuditLog, audit_dir
 ROLE_MAP_ENV = "ICP_ROLE_MAP"  # optional: a TOML or YAML file mapping other role or group names to ours
 SIGN_IN_LABEL = "Sign in"
 OUTSIDE_ACCESS = "outside your access"
-OPEN_MODE_NOTE = ("Open local mode: no sign-in is configured, so everyone who can reach this server sees every "
-                  "practice. Configure `[auth]` in `.streamlit/secrets.toml` before sharing it (README, Sign-in).")
+OPEN_MODE_NOTE = ("**Open local mode**: no sign-in, every practice visible to anyone who can reach this server. "
+                  "Configure sign-in before sharing it (README).")
 
 
 def sign_in_configured() -> bool:
