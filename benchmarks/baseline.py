@@ -52,6 +52,7 @@ class PandasStore:
 
     def __init__(self, root: str) -> None:
         self.root = str(root)
+        self.storage = layout.storage(root)  # where manifests are read from (provenance), as the store's
         self.values: dict[date, pd.DataFrame] = {}
         self.org_frames: dict[date, pd.DataFrame] = {}
         self.load_seconds: dict[str, float] = {}

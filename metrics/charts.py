@@ -89,6 +89,7 @@ class ChartSpec:
     benchmark_label: str | None = None
     limits: pd.DataFrame | None = field(default=None, repr=False)
     overall: float | None = None
+    synthetic: bool = False  # drawn from synthetic demo data: every export says so
 
     def __post_init__(self) -> None:
         kind = chart_kind(self.kind)

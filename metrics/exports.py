@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import csv
+import dataclasses
 import io
 import os
 import re
@@ -46,6 +47,7 @@ from metrics.areas import Area
 from metrics.catalogue import BREAKDOWN_LABEL, Metric, catalogue
 from metrics.charts import ChartSpec
 from metrics.ingest.safety import neutralise_formula
+from metrics.provenance import SYNTHETIC_NOTE, provenance
 from metrics.periods import month_end, month_name, month_start, period_label
 from metrics.store import Store
 
@@ -78,6 +80,7 @@ class ChartMeta:
     period: str
     snapshot: date
     source: str
+    synthetic: bool = False
 
     @property
     def metric(self) -> Metric:
@@ -93,7 +96,7 @@ class ChartMeta:
     def of(cls, spec: ChartSpec) -> ChartMeta:
         """What a spec says about its chart, in the words its figure shows (the kind's notes included)."""
         return cls(title=spec.title, subtitle=charts.subtitle(spec), metric_id=spec.metric_id, area=spec.area,
-                   period=spec.period, snapshot=spec.snapshot, source=spec.source)
+                   period=spec.period, snapshot=spec.snapshot, source=spec.source, synthetic=spec.synthetic)
 
 
 # --- Suppression --------------------------------------------------------------------------------
@@ -222,6 +225,8 @@ def title_rows(meta: ChartMeta) -> list[list[str]]:
             ["Metric id", meta.metric_id], ["Unit", metric.unit_label], ["Area", meta.area],
             ["Period", meta.period], ["Data as at (snapshot)", meta.snapshot.isoformat()],
             ["Source", meta.source], ["Small numbers", SUPPRESSION_NOTE]]
+    if meta.synthetic:
+        rows.insert(0, ["Data", SYNTHETIC_NOTE])
     return [[neutralise_formula(key), neutralise_formula(value)] for key, value in rows]
 
 
@@ -371,10 +376,11 @@ def _wrap(text: str, width: int) -> tuple[str, int]:
 
 
 def footnote(meta: ChartMeta) -> str:
+    """What, where, when, from where and as at when; first of all, if so, that the data are synthetic."""
     metric = meta.metric
-    return (f"{metric.short_title} ({metric.unit_label}) · {meta.area} · {meta.period}. "
-            f"Source: {meta.source}. Data as at {meta.snapshot.day} {meta.snapshot:%B %Y}. "
-            "Counts of 1 to 7 are suppressed (*).")
+    return (f"{SYNTHETIC_NOTE + ' ' if meta.synthetic else ''}{metric.short_title} ({metric.unit_label}) · "
+            f"{meta.area} · {meta.period}. Source: {meta.source}. Data as at {meta.snapshot.day} "
+            f"{meta.snapshot:%B %Y}. Counts of 1 to 7 are suppressed (*).")
 
 
 CHAR_WIDTH_PX = 9  # average width of a 16 px Arial character, for sizing the left margin
@@ -643,7 +649,8 @@ def studio_figure(store: Store, kind: StudioKind, metric_id: str, area: Area, st
     if kind not in STUDIO:
         raise ValueError(f"unknown chart kind {kind!r}; choose one of {', '.join(STUDIO)}")
     spec = STUDIO[kind].make(store, catalogue().metric(metric_id), area, start, end, snapshot, breakdown)
-    return spec.edited(title, subtitle)
+    synthetic = provenance(store.storage, snapshot).synthetic
+    return dataclasses.replace(spec.edited(title, subtitle), synthetic=synthetic)
 
 
 def _require(frame: pd.DataFrame, metric: Metric, area: Area, when: str) -> None:

@@ -26,6 +26,7 @@ from metrics import areas, charts, exports, reports
 from metrics.areas import Area
 from metrics.catalogue import Metric, catalogue
 from metrics.periods import MONTH_PATTERN, month_end, month_name, month_start, months_before
+from metrics.provenance import SYNTHETIC_NOTE, provenance
 from metrics.store import Store
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
@@ -60,6 +61,7 @@ class PackData:
     exceptions: pd.DataFrame
     hidden: pd.DataFrame  # per scorecard row: value / change suppressed
     suppressed: list[str] = field(default_factory=list)
+    synthetic: bool = False  # every slide says so
 
 
 def resolve_borough(store: Store, name_or_code: str, snapshot: date) -> Area:
@@ -115,7 +117,8 @@ def gather(store: Store, borough: str, period: str, snapshot: date | str | None 
     hidden = pd.DataFrame({"value": value_hidden,
                            "change": value_hidden | _hidden_changes(store, snap, area, card, period)})
     suppressed = [f"{row.metric} ({row.period})" for row in card[value_hidden].itertuples()]
-    return PackData(store, area, period, snap, card, reports.exceptions(card), hidden, suppressed)
+    return PackData(store, area, period, snap, card, reports.exceptions(card), hidden, suppressed,
+                    synthetic=provenance(store.storage, snap).synthetic)
 
 
 # --- Slide furniture ----------------------------------------------------------------------------
@@ -159,8 +162,8 @@ def _slide(prs, pack: PackData, title: str, subtitle: str | None = None):
     if subtitle:
         _text(slide, MARGIN, Inches(1.0), SLIDE_WIDTH - 2 * MARGIN, Inches(0.45), subtitle, size=13,
               colour=rgb(charts.NHS_DARK_GREY))
-    footer = (f"{pack.borough.name} Health & Care Executive · {month_name(pack.period)} · "
-              f"data as at {_long_date(pack.snapshot)} · counts of 1 to 7 suppressed (*)")
+    footer = (f"{SYNTHETIC_NOTE + ' · ' if pack.synthetic else ''}{pack.borough.name} Health & Care Executive · "
+              f"{month_name(pack.period)} · data as at {_long_date(pack.snapshot)} · counts of 1 to 7 suppressed (*)")
     _text(slide, MARGIN, SLIDE_HEIGHT - Inches(0.45), SLIDE_WIDTH - 2 * MARGIN, Inches(0.35), footer, size=10,
           colour=rgb(charts.NHS_MID_GREY))
     return slide
@@ -222,6 +225,10 @@ def title_slide(prs, pack: PackData) -> None:
     ], size=18, colour=WHITE)
     _text(slide, Inches(0.8), Inches(6.5), Inches(11.5), Inches(0.5),
           f"North West London ICP · {PRODUCER} · counts of 1 to 7 suppressed", size=12, colour=WHITE)
+    if pack.synthetic:
+        _rectangle(slide, Inches(0.8), Inches(0.5), Inches(11.7), Inches(0.8), charts.RAG_COLOURS["amber"])
+        _text(slide, Inches(1.0), Inches(0.55), Inches(11.3), Inches(0.7), SYNTHETIC_NOTE, size=22, bold=True,
+              anchor=MSO_ANCHOR.MIDDLE)
 
 
 def _humanise(value: object) -> str:

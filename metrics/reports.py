@@ -17,6 +17,7 @@ from metrics import areas
 from metrics.areas import Area
 from metrics.catalogue import Level, Metric, catalogue
 from metrics.periods import is_in_season, month_end, period_label
+from metrics.provenance import SYNTHETIC_LABEL, provenance
 from metrics.store import Store
 from metrics.stats import compare_to_benchmark, slope_index_of_inequality, value_ci, xmr
 
@@ -278,9 +279,12 @@ def snapshot_table(store: Store) -> pd.DataFrame:
     rows = []
     for snap in store.snapshots():
         info = store.snapshot_summary(snap)
+        origin = provenance(store.storage, snap)
         rows.append({"Snapshot (data as at)": snap, "Rows": info["rows"], "Metrics": info["metrics"],
                      "Latest period ends": info["last_period_end"].date(),
-                     "Loaded": f"{info['written']:%d %b %Y %H:%M} UTC"})
+                     "Loaded": f"{info['written']:%d %b %Y %H:%M} UTC",
+                     "Data": SYNTHETIC_LABEL if origin.synthetic else "Real",
+                     "Sources": "; ".join(origin.sources)})
     return pd.DataFrame(rows).sort_values("Snapshot (data as at)", ascending=False)
 
 

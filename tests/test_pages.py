@@ -115,3 +115,9 @@ def test_bi_borough_place_is_offered_and_renders(demo_root, monkeypatch, page):
     if page == "app_pages/overview.py":  # the sidebar filters are in the first run's element tree
         pcn_options = next(s for s in at.selectbox if s.label == "PCN").options
         assert len(pcn_options) == 1 + 9  # all, plus the 5 Kensington & Chelsea and 4 Westminster PCNs
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_marks_synthetic_data(demo_root, monkeypatch, page):
+    at = run_page(demo_root, page, monkeypatch, borough="Harrow")
+    assert any("Synthetic demo data" in w.value for w in at.warning), "the demo is marked on every page"

@@ -29,6 +29,7 @@ from metrics.demo import generate_demo
 from metrics.filters import FILTER_KEYS, ViewState
 from metrics.layout import ROLLUP_FILE, snapshot_folders
 from metrics.periods import month_name, month_options
+from metrics.provenance import SYNTHETIC_LABEL, provenance
 from metrics.settings import DATA_ROOT_ENV, resolve_root
 from metrics.store import NoDataError, Store
 from metrics.ui import auth
@@ -221,8 +222,22 @@ def focus_area(view: ViewState) -> Area:
     return borough_area(view)
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def _synthetic(root: str, snapshot: date) -> bool:
+    return provenance(app_store().storage, snapshot).synthetic
+
+
+def synthetic(view: ViewState | None = None) -> bool:
+    """Whether the snapshot on screen holds synthetic values (its manifest's lineage, ``metrics.provenance``)."""
+    return _synthetic(str(data_root()), (view or current_view()).snapshot)
+
+
 def page_header(title: str, question: str, view: ViewState) -> None:
     st.title(title)
+    if synthetic(view):
+        st.warning(f"**{SYNTHETIC_LABEL}.** Every figure on this page comes from the built-in demo generator, "
+                   "not from NHS data; downloads and packs say so too. Data & definitions shows each snapshot's "
+                   "sources.", icon=":material/science:")
     where = f"{view.pcn_name}, {view.borough}" if view.pcn else view.borough
     st.caption(f"{question}  \n**{where}** · {month_name(view.period)} · data as at {view.snapshot:%d %b %Y}")
 
@@ -248,8 +263,9 @@ def with_values_of(rows: pd.DataFrame, card: pd.DataFrame) -> pd.DataFrame:
 def show_figure(spec: ChartSpec, key: str) -> None:
     """A chart drawn from its spec, with PNG / SVG / CSV downloads of the same spec (titled, small counts
     suppressed), so what is shared is what is on screen."""
-    spec = dataclasses.replace(spec, data=for_screen(spec.data))
-    st.plotly_chart(charts.figure(spec), key=key, width="stretch", config=PLOTLY_CONFIG)
+    spec = dataclasses.replace(spec, synthetic=synthetic())
+    on_screen = dataclasses.replace(spec, data=for_screen(spec.data))
+    st.plotly_chart(charts.figure(on_screen), key=key, width="stretch", config=PLOTLY_CONFIG)
     chart_downloads(spec, key=f"{key}_download")
 
 
