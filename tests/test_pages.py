@@ -81,6 +81,8 @@ def test_first_run_generates_demo_data(tmp_path, monkeypatch):
     assert_clean(at)
     assert len(list(tmp_path.glob("snapshot_date=*/metric_values.parquet"))) == 3
     assert at.title[0].value.startswith("System oversight")
+    note = " ".join(s.value for s in at.success)
+    assert f"Synthetic demo data written to `{tmp_path}`" in note and "ICP_DATA_ROOT" in note  # and how to go real
 
 
 def test_priority_page_has_spc_chart_icons_and_summary(demo_root, monkeypatch):

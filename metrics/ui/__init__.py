@@ -40,6 +40,9 @@ MAX_TABLE_ROWS = 15  # taller tables scroll inside themselves
 # Plotly's own "Download plot as PNG" would be a second way out, without the footnote or the suppression of small
 # counts: only the Download control under each chart exports.
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d", "toImage"]}
+REAL_DATA_HINT = ("To use real data instead, start the app with `ICP_DATA_ROOT` set to another, empty folder (or "
+                  "an `s3://` / `abfs://` location) and load published files on the Load data page or with "
+                  "`python -m metrics ingest` (README, Monthly refresh).")
 SMALL_NUMBER_NOTE = ("Counts of 1 to 7 appear on screen for analysis only; they are suppressed in anything "
                      "meant for sharing.")
 
@@ -85,18 +88,23 @@ def outside_access(area: Area) -> bool:
 
 
 def ensure_data() -> None:
-    """First run with an empty data root: generate the demo snapshots, showing progress, then rerun."""
+    """First run with an empty data root: generate the demo snapshots, showing progress and where they go, then
+    rerun (the first page shown says again what was written, and how to use real data instead)."""
     if snapshot_folders(data_root()):
+        if note := st.session_state.pop("_demo_written", None):
+            st.success(note, icon=":material/science:")
         warn_unreadable()
         return
     st.title("Setting up the demo data")
-    st.info(f"No metric snapshots were found under `{data_root()}`. Generating the built-in North West London "
-            "demo data (realistic but synthetic numbers on the real practice hierarchy). This happens once.")
+    st.info(f"No metric snapshots were found under `{data_root()}`, so the built-in North West London demo is being "
+            f"written there: synthetic numbers on the real practice hierarchy, marked as synthetic everywhere. "
+            f"{REAL_DATA_HINT}")
     bar = st.progress(0.0, text="Starting")
     summary = generate_demo(data_root(), progress=lambda fraction, message: bar.progress(min(fraction, 1.0),
                                                                                           text=message))
-    st.success(f"Generated {summary['rows']:,} rows in {len(summary['snapshots'])} snapshots "
-               f"in {summary['seconds']:.1f} s.")
+    st.session_state["_demo_written"] = (
+        f"Synthetic demo data written to `{data_root()}`: {summary['rows']:,} rows in "
+        f"{len(summary['snapshots'])} snapshots ({summary['seconds']:.1f} s). {REAL_DATA_HINT}")
     st.rerun()
 
 
