@@ -136,22 +136,26 @@ class Storage:
             return False
         return True
 
-    def open(self, path: str, mode: str = "rb") -> IO:
-        """A file object; on object storage reads fetch exactly the ranges asked for (no block cache)."""
+    def open(self, path: str, mode: str = "rb", size: int | None = None) -> IO:
+        """A file object; on object storage reads fetch exactly the ranges asked for (no block cache), and a
+        ``size`` already known (from a listing) saves the request for it where the filesystem takes one."""
         if self.local:
             return open(path, mode)
-        return self.fs.open(self._key(path), mode, **({"cache_type": "none"} if "r" in mode else {}))
+        options: dict[str, Any] = {"cache_type": "none"} if "r" in mode else {}
+        if size is not None and "r" in mode and "size" in inspect.signature(self.fs._open).parameters:
+            options["size"] = size
+        return self.fs.open(self._key(path), mode, **options)
 
     def read_bytes(self, path: str) -> bytes:
         return Path(path).read_bytes() if self.local else self.fs.cat_file(self._key(path))
 
-    def footer(self, path: str) -> pq.FileMetaData | str:
+    def footer(self, path: str, size: int | None = None) -> pq.FileMetaData | str:
         """A parquet file's footer, or why it cannot be read (truncated, corrupt, empty, missing)."""
         try:
             if self.local:
                 file = pq.ParquetFile(path)
             else:
-                with self.open(path) as handle:
+                with self.open(path, size=size) as handle:
                     file = pq.ParquetFile(handle)
                     file.schema_arrow  # noqa: B018 - read while the handle is open
             file.schema_arrow  # noqa: B018 - reading footer and schema is the check
@@ -268,6 +272,8 @@ def _listed_filesystem_class() -> type:
                 found = self._known(path)
                 if found is not None and self._sized_open:
                     kwargs.setdefault("size", found.size)  # no request for the size
+                elif found is not None and type(self.inner).__name__ == "AzureBlobFileSystem":
+                    return _azure_file(self.inner, self.inner._strip_protocol(path), found, kwargs["cache_type"])
             return self.inner.open(path, mode, **kwargs)
 
         def ls(self, path: str, detail: bool = True, **kwargs: Any) -> Any:
@@ -289,6 +295,17 @@ def _listed_filesystem_class() -> type:
             return self.inner.unstrip_protocol(name)
 
     return ListedFileSystem
+
+
+def _azure_file(fs: Any, key: str, found: FileInfo, cache_type: str) -> IO:
+    """adlfs's file object for reading, told its size: it takes none, and asks the store for it unless its
+    ``details`` are there before it is made (as adlfs's own listing-based opens do)."""
+    from adlfs.spec import AzureBlobFile
+
+    handle = AzureBlobFile.__new__(AzureBlobFile)
+    handle.details = {"name": key, "size": found.size, "type": "file"}
+    handle.__init__(fs=fs, path=key, mode="rb", block_size="default", cache_type=cache_type)
+    return handle
 
 
 Root = Storage | Path | str  # what the layout's functions take: a Storage, or a local path or URL to make one

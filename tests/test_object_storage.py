@@ -1,7 +1,7 @@
-"""A data root on object storage (S3 here; moto's S3 server on 127.0.0.1) answers as the same data on local disk,
-the commands write to it, publication is atomic for readers (a killed ingest leaves nothing visible and the next
-one succeeds), and the app renders from it. Nothing leaves 127.0.0.1: every AWS variable points at the local
-server, with fake credentials."""
+"""A data root on object storage (S3: moto's S3 server on 127.0.0.1; Azure Blob: Azurite on 127.0.0.1, where it is
+installed) answers as the same data on local disk, the commands write to it, publication is atomic for readers (a
+killed ingest leaves nothing visible and the next one succeeds), and the app renders from it. Nothing leaves
+127.0.0.1: every AWS variable points at the local server, with fake credentials, and Azure's at Azurite."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from metrics.demo import generate_demo
 from metrics.ingest.snapshot_writer import PAUSE_ENV
 from metrics.store import Store
 from tests.ingest_fixtures import BASE_SNAPSHOT, FIXTURES, NEW_SNAPSHOT, make_root
+from tests.azure_server import azurite_program, azurite_server, make_container
 from tests.s3_server import aws_environment, make_bucket, s3_server
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -156,6 +157,31 @@ def test_partitions_pruned_and_filters_pushed_down_on_s3(s3_demo):
     assert done < total
 
 
+def test_a_repeated_question_makes_no_request(s3_demo, monkeypatch):
+    """Sizes and times come from the store's listing and DuckDB keeps what it read: once asked, a question asked
+    again (its memoised answer forgotten) is answered without a request to the store."""
+    import s3fs
+
+    store = Store(s3_demo, relist_seconds=3600)  # no new listing in the middle, however slow the machine
+    snap = store.snapshots()[-1]
+    questions = [lambda: store.aggregate(snap, FLU, "borough", area_codes=(HARROW,)),
+                 lambda: store.aggregate(snap, FLU, "practice", within=("pcn", "U89806"))]
+    first = [ask() for ask in questions]
+    store.clear_cache()
+    requests: list[str] = []
+    original = s3fs.S3FileSystem._call_s3
+
+    async def counted(self, method, *args, **kwargs):
+        requests.append(method)
+        return await original(self, method, *args, **kwargs)
+
+    monkeypatch.setattr(s3fs.S3FileSystem, "_call_s3", counted)
+    again = [ask() for ask in questions]
+    assert requests == []
+    for ours, theirs in zip(again, first):
+        pd.testing.assert_frame_equal(ours, theirs)
+
+
 # ----------------------------------------------------------------------------------------- writing and publishing
 def _ingest(root: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return run_cli("ingest", "--format", "tidy", "--snapshot", NEW_SNAPSHOT.isoformat(), "--root", root,
@@ -259,3 +285,54 @@ def test_pages_render_from_s3(s3_demo, monkeypatch, page):
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title
+
+
+# ------------------------------------------------------------------------------------------ Azure Blob (abfs://)
+@pytest.fixture(scope="module")
+def azure() -> Iterator[str]:
+    """Azurite on 127.0.0.1 (skipped where it is not installed), this process's Azure environment pointing at it."""
+    program = azurite_program()
+    if program is None:
+        pytest.skip("Azurite is not installed (npm install azurite; .ci/run does): abfs:// untested in this run")
+    with azurite_server(program) as connection, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AZURE_STORAGE_CONNECTION_STRING", connection)
+        make_container(connection, BUCKET)
+        yield connection
+
+
+@pytest.fixture
+def abfs_root(azure: str, request: pytest.FixtureRequest) -> str:
+    return f"abfs://{BUCKET}/{request.node.name.replace('[', '-').rstrip(']')}"
+
+
+def test_abfs_answers_as_local_disk(abfs_root, tiny_rollup_root):
+    from tests.conftest import SNAP_NEW
+
+    assert layout.copy_snapshots(tiny_rollup_root, abfs_root)
+    ours, theirs = Store(abfs_root), Store(tiny_rollup_root)
+    assert ours.snapshots() == theirs.snapshots() and ours.has_rollup(SNAP_NEW)
+    for level in ("practice", "pcn", "borough", "ics"):
+        pd.testing.assert_frame_equal(ours.aggregate(SNAP_NEW, FLU, level), theirs.aggregate(SNAP_NEW, FLU, level))
+    pd.testing.assert_frame_equal(ours.orgs(SNAP_NEW), theirs.orgs(SNAP_NEW))
+    assert ours.period_range(SNAP_NEW) == theirs.period_range(SNAP_NEW)
+    assert ({k: v for k, v in ours.snapshot_summary(SNAP_NEW).items() if k != "written"}
+            == {k: v for k, v in theirs.snapshot_summary(SNAP_NEW).items() if k != "written"})
+    plan = ours._connection().execute("EXPLAIN ANALYZE SELECT sum(numerator) FROM metric_values WHERE "
+                                      "snapshot_date = ? AND org_code = 'P1'", [SNAP_NEW]).fetchall()[0][1]
+    assert "Scanning Files: 1/2" in plan and "abfs://" in plan
+
+
+def test_abfs_killed_ingest_leaves_nothing_visible_and_the_next_one_succeeds(abfs_root, tmp_path):
+    assert layout.copy_snapshots(make_root(tmp_path / "local"), abfs_root) == [BASE_SNAPSHOT]
+    proc = _paused_ingest(abfs_root, "uploaded")
+    try:
+        assert served(abfs_root) == [BASE_SNAPSHOT]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert served(abfs_root) == [BASE_SNAPSHOT]
+    assert layout.listing(abfs_root).unpublished_folders() == [layout.snapshot_folder(abfs_root, NEW_SNAPSHOT)]
+    done = _ingest(abfs_root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert served(abfs_root) == [BASE_SNAPSHOT, NEW_SNAPSHOT]
+    assert layout.listing(abfs_root).unpublished_folders() == []
