@@ -1,7 +1,8 @@
 """Command line: ``python -m metrics demo`` regenerates the demo snapshots under the data root;
 ``python -m metrics pack`` builds a borough's Health & Care Executive pack; ``python -m metrics rollups`` adds
 the area roll-ups to snapshots written before roll-ups existed; ``python -m metrics copy`` copies snapshots from
-another data root (e.g. a local one up to object storage).
+another data root (e.g. a local one up to object storage); ``python -m metrics ingest`` loads files, and
+``python -m metrics fetch fingertips`` fetches OHID Fingertips exports, as a new snapshot.
 
 The data root is a folder or an object-storage URL (``s3://bucket/prefix``, ``abfs://container/prefix``); the
 object store's own SDK reads its endpoint and credentials from the standard environment (``AWS_*``,
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -133,18 +135,22 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("--from", dest="source", required=True, help="the data root to copy from (a path or URL)")
     copy.add_argument("--root", help=f"data root to copy into (default: ${DATA_ROOT_ENV} or ./data)")
     copy.set_defaults(func=_copy)
+    from metrics.ingest.cli import add_fetch_parser
     from metrics.ingest.cli import add_parser as add_ingest_parser
 
     add_ingest_parser(commands)
+    add_fetch_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "ingest":
+    if args.command in ("ingest", "fetch"):
         from metrics.ingest.snapshot_writer import set_test_hooks
 
         set_test_hooks(dict(os.environ))
+        if args.command == "fetch":  # proxies as the environment sets them (the library reads no environment)
+            args.proxies = urllib.request.getproxies()
         return args.func(args, data_root(args))
     return args.func(args)
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 
-Unit = Literal["percent", "per_100k"]
+Unit = Literal["percent", "per_100k", "per_1000"]
 Polarity = Literal["higher_is_better", "lower_is_better", "neutral"]
 Frequency = Literal["monthly", "quarterly", "annual"]
 Level = Literal["practice", "pcn", "borough", "ics"]
@@ -80,6 +80,9 @@ UNITS: dict[str, UnitSpec] = {
                         ci_method="Wilson score", difference="percentage points", change_suffix=" pp"),
     "per_100k": UnitSpec(id="per_100k", label="per 100,000", axis_title="Rate per 100,000", multiplier=100_000.0,
                          statistic="rate", ci_method="Byar's method", difference="per 100,000", change_suffix=""),
+    # Fingertips publishes some practice rates per 1,000 (A&E attendances aged 0-4, 93930): shown as published.
+    "per_1000": UnitSpec(id="per_1000", label="per 1,000", axis_title="Rate per 1,000", multiplier=1_000.0,
+                         statistic="rate", ci_method="Byar's method", difference="per 1,000", change_suffix=""),
 }
 # What a rise means, by polarity: the improvement direction Making Data Count's XmR rules take, and the words.
 IMPROVEMENT: dict[str, str] = {"higher_is_better": "increase", "lower_is_better": "decrease", "neutral": "neutral"}

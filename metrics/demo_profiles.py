@@ -2,7 +2,8 @@
 
 Kept apart from the generator (``metrics/demo.py``, which draws counts and writes snapshots) so the numbers
 a reviewer may want to tune live in one readable place. Levels are plausible for North West London, not real
-published figures. Effects are on the link scale: logit for percent metrics, log for per-100k rates.
+published figures. Effects are on the link scale: logit for percent metrics, log for rates (per 100,000 or per
+1,000: the generator draws every rate per 100,000, so a per-1,000 level is given through ``per_1000``).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def cohort_share(cohort: str, share_65: np.ndarray, child_factor: np.ndarray,
         "at_risk_u65": 0.11 * old ** 0.2,
         "pregnant": 0.012 * child_factor,
         "children_2_3": 0.025 * child_factor,
+        "children_0_4": 0.045 * child_factor,
         "births_quarter": 0.0033 * child_factor,
         "diabetes_register": adults * diabetes_prev,
         "diabetes_expected": adults * diabetes_prev / 0.80,
@@ -112,6 +114,7 @@ ETHNICITY_EFFECTS: dict[str, tuple[float, ...]] = {
     "childhood": (-0.10, -0.50, -0.30, 0, -0.30, -0.50),
     "obesity": (-0.20, 0.45, 0.10, 0, -0.10, -0.20),
     "wsic": (0.25, 0.15, 0.00, 0, -0.05, -0.40),  # on the odds of not being "Well"
+    "urgent_care": (0.05, 0.20, 0.10, 0, 0.05, -0.25),  # on the log rate of A&E attendances
 }
 
 FLU_CURVE = (0.12, 0.55, 0.80, 0.90, 0.96, 1.0)  # share of the season's final uptake reached by Sep..Feb
@@ -130,7 +133,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Profile:
-    level: float  # proportion (0-1) for percent metrics, value per 100,000 for rates, at REFERENCE_YEAR
+    level: float  # proportion (0-1) for percent metrics, value per 100,000 for rates (see per_1000), at REFERENCE_YEAR
     cohort: str
     flow: bool = False  # the denominator counts events in the period (Poisson), not a register
     practice_sd: float = 0.25
@@ -147,6 +150,12 @@ class Profile:
     sex_effects: tuple[float, float] = (0.0, 0.0)
     curve: tuple[float, ...] = ()  # cumulative within a flu season (monthly) or financial year (quarterly)
     noise_sd: float = 0.04
+
+
+def per_1000(rate: float) -> float:
+    """A rate per 1,000 as the per-100,000 level a Profile takes (the generator draws every rate per 100,000;
+    the catalogue's unit sets how it is shown)."""
+    return rate * 100.0
 
 
 WSIC_METRICS = ("wsic_well", "wsic_stable", "wsic_rising_risk", "wsic_high_risk", "wsic_specialist_eol")
@@ -183,6 +192,9 @@ PROFILES: dict[str, Profile] = {
         age_bands=ADULT_BANDS, age_effects=(-0.35, 0.2, 0.15, -0.45), sex_effects=(0.08, -0.08)),
     "smoking_prevalence": Profile(0.12, "adults", practice_sd=0.3, deprivation=-0.4, trend=-0.04,
                                   sex_effects=(-0.15, 0.15)),
+    # NWL practices published about 1,000 per 1,000 in 2021/22 (Fingertips 93930; England 763), spread ~20%.
+    "ae_attendances_0_4": Profile(
+        per_1000(1000), "children_0_4", practice_sd=0.2, deprivation=-0.25, trend=0.04, ethnicity="urgent_care"),
     "frail_top15_identified": Profile(0.85, "frail_expected", practice_sd=0.4, deprivation=0.1, trend=0.25),
     "frail_mdt_care_plan": Profile(
         0.40, "frail_expected", practice_sd=0.45, deprivation=0.15, trend=0.12,

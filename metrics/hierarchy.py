@@ -374,3 +374,14 @@ def with_list_sizes(orgs: pd.DataFrame, sizes: dict[str, float]) -> pd.DataFrame
     newer = members["org_code"].map(sizes)
     members["list_size"] = newer.round().astype("Int64").fillna(members["list_size"])
     return _assemble(members, pcn_names, pcn_borough)
+
+
+def with_imd(orgs: pd.DataFrame, scores: dict[str, float], deciles: dict[str, int]) -> pd.DataFrame:
+    """Practices' IMD scores replaced by newer ones (every membership row of the practice), and their national
+    deciles where given (no longer imputed); PCN and higher scores re-weighted by list size."""
+    members, pcn_names, pcn_borough = members_of(orgs)
+    members["imd_score"] = members["org_code"].map(scores).astype(float).fillna(members["imd_score"])
+    given = members["org_code"].map(deciles)
+    members["imd_decile"] = given.astype("Int64").fillna(members["imd_decile"].astype("Int64"))
+    members["imd_decile_imputed"] = members["imd_decile_imputed"].astype(bool) & given.isna()
+    return _assemble(members, pcn_names, pcn_borough)

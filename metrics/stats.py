@@ -27,6 +27,8 @@ from numpy.typing import ArrayLike
 from scipy import optimize, special
 from scipy import stats as sps
 
+from metrics.catalogue import UNITS
+
 Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 # Making Data Count constants, as in NHSRplotthedots' ptd_spc_standard().
@@ -121,10 +123,13 @@ def rate_ci(count: ArrayLike, denominator: ArrayLike, confidence: float = 0.95,
 
 def value_ci(unit: str, numerator: ArrayLike, denominator: ArrayLike,
              confidence: float = 0.95) -> Triple:
-    """Value and limits on the metric's own scale: percent (Wilson) or per 100,000 (exact / Byar's)."""
-    if unit == "percent":
-        return proportion_ci(numerator, denominator, confidence, multiplier=100.0)
-    return rate_ci(numerator, denominator, confidence, multiplier=100_000.0)
+    """Value and limits on the metric's own scale, by the catalogue's unit: Wilson for proportions (percent),
+    exact / Byar's for rates (per 100,000, per 1,000), times the unit's multiplier. Read from the unit's one
+    definition so a new unit cannot be given another unit's scale."""
+    spec = UNITS[unit]
+    if spec.statistic == "proportion":
+        return proportion_ci(numerator, denominator, confidence, multiplier=spec.multiplier)
+    return rate_ci(numerator, denominator, confidence, multiplier=spec.multiplier)
 
 
 def compare_to_benchmark(lower: ArrayLike, upper: ArrayLike, benchmark: ArrayLike,

@@ -58,6 +58,8 @@ def test_phm_and_vaccination_metrics_have_inequality_breakdowns():
 def test_format_value_uses_unit():
     assert catalogue().metric("flu_uptake_65_plus").format_value(71.234) == "71.2%"
     assert catalogue().metric("emergency_admissions_65_plus").format_value(2012.34) == "2,012.3"
+    assert catalogue().metric("ae_attendances_0_4").format_value(997.58) == "997.6"
+    assert catalogue().metric("ae_attendances_0_4").unit_label == "per 1,000"
     assert catalogue().metric("flu_uptake_65_plus").format_value(float("nan")) == "-"
 
 

@@ -1,4 +1,5 @@
-"""Fingertips exports: the three real column-23 names, blank IDs and parent codes, skipped rows, scales, suppression."""
+"""Fingertips exports: the three real column-23 names, blank IDs and parent codes, skipped rows, scales, suppression,
+and the IMD score (93553) as a practice attribute."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from metrics.catalogue import Catalogue, catalogue
 from metrics.ingest import fingertips
-from metrics.ingest.load import prepare
-from metrics.ingest.model import LoadOptions
 from metrics.ingest.readers import read_table
-from tests.ingest_fixtures import SMOKING, context, fixture_bytes, fixture_text, load, make_root, messages, source
+from tests.ingest_fixtures import (SMOKING, context, dated_orgs, fixture_bytes, fixture_text, load, make_root, messages,
+                                   source)
 
 AE = "fingertips_93930_ae_cut.csv"
 IMD = "fingertips_93553_imd_cut.csv"
@@ -21,14 +20,6 @@ IMD = "fingertips_93553_imd_cut.csv"
 def parse(name: str, text: str | None = None, ctx=None):
     frame, _ = read_table(name, fixture_bytes(name) if text is None else text.encode())
     return fingertips.parse(name, frame, ctx or context())
-
-
-def ae_catalogue(breakdowns: tuple[str, ...] = ()) -> Catalogue:
-    """The real catalogue plus a test mapping of A&E attendances 0-4 (93930) to an annual per-100,000 metric."""
-    data = catalogue().model_dump()
-    metric = next(m for m in data["metrics"] if m["id"] == "falls_admissions_65_plus")
-    metric.update(fingertips_indicator_ids=(93930,), frequency="annual", breakdowns=breakdowns)
-    return Catalogue.model_validate(data)
 
 
 @pytest.mark.parametrize(("name", "column_23"), [
@@ -89,31 +80,73 @@ def test_suppressed_value_with_a_note_is_not_zero(tmp_path):
     assert prepared.outcomes[0].status == "accepted"
 
 
-def test_per_1000_values_are_checked_and_stored_per_100k(tmp_path):
-    prepared = prepare(LoadOptions(format="fingertips", snapshot=date(2026, 11, 1)), [source(AE)],
-                       make_root(tmp_path), cat=ae_catalogue())
+def test_per_1000_values_are_checked_and_stored_per_1000(tmp_path):
+    prepared = load(make_root(tmp_path), "fingertips", source(AE))
     outcome = prepared.outcomes[0]
     assert outcome.status == "accepted", messages(prepared)
     row = outcome.parsed.rows.set_index("org_code").loc["E84017"]
-    assert row["value_scale"] == 1000  # Fingertips publishes this indicator per 1,000
-    assert row["value"] == pytest.approx(310 / 400 * 100_000)
-    assert outcome.parsed.skipped["PCNs (v. 27/10/23) area type (computed by the dashboard, not loaded)"] == 2
+    assert row["metric_id"] == "ae_attendances_0_4" and row["value_scale"] == 1000  # published per 1,000
+    assert row["value"] == pytest.approx(310 / 400 * 1000)  # the catalogue's unit is per 1,000 too
+
+
+def test_pcn_rows_are_skipped_with_a_note(tmp_path):
+    parsed = load(make_root(tmp_path), "fingertips", source(AE)).outcomes[0].parsed
+    assert parsed.skipped["PCNs (v. 27/10/23) area type (computed by the dashboard, not loaded)"] == 2
+    assert any(n.startswith("2 PCN rows not loaded: the dashboard's PCN figures are the sums") for n in parsed.notes)
 
 
 def test_a_value_that_disagrees_with_count_and_denominator_is_rejected(tmp_path):
     text = fixture_text(AE).replace("775,", "785,", 1)
-    prepared = prepare(LoadOptions(format="fingertips", snapshot=date(2026, 11, 1)), [source(AE, text)],
-                       make_root(tmp_path), cat=ae_catalogue())
+    prepared = load(make_root(tmp_path), "fingertips", source(AE, text))
     assert any("value 785 does not match" in m for m in messages(prepared))
 
 
 def test_unmapped_indicator_names_the_catalogue_field():
-    parsed = parse(IMD)
+    parsed = parse(AE, fixture_text(AE).replace("93930,", "12345,"))
     assert len(parsed.problems) == 1
     problem = parsed.problems[0]
-    assert problem.columns == ("Indicator ID",) and len(problem.rows) == 2  # the two GP rows; England is skipped
-    assert "93553 (Deprivation score (IMD 2019)) is not mapped" in problem.message
+    assert problem.columns == ("Indicator ID",) and len(problem.rows) == 2  # the two GP rows; others are skipped
+    assert "12345 (A&E attendances (0 to 4 years)) is not mapped" in problem.message
     assert "fingertips_indicator_ids" in problem.message
+
+
+def test_imd_export_updates_the_practices_scores_and_leaves_deciles(tmp_path):
+    prepared = load(make_root(tmp_path), "fingertips", source(IMD, fixture_text(IMD).replace(
+        "23.820223476298", "30.5")))
+    outcome = prepared.outcomes[0]
+    assert outcome.status == "accepted" and outcome.parsed.kind == "practice_attributes", messages(prepared)
+    assert outcome.loaded == 2 and prepared.orgs_changed
+    practices = prepared.orgs[prepared.orgs["org_type"] == "practice"].set_index("org_code")
+    before = dated_orgs()[dated_orgs()["org_type"] == "practice"].set_index("org_code")
+    assert (practices.loc[["E84002"], "imd_score"] == 30.5).all()
+    # the reference hierarchy holds the same published score to 3 decimals; the export has it in full
+    assert practices.loc[["E85124"], "imd_score"].to_numpy() == pytest.approx(
+        before.loc[["E85124"], "imd_score"].to_numpy(), abs=5e-4)
+    assert practices["imd_decile"].equals(before["imd_decile"])  # a regional export gives no national decile
+    assert any("imd_decile left as it was" in n for n in outcome.parsed.notes)
+
+
+def test_a_national_imd_export_gives_national_deciles(tmp_path):
+    header, *lines = fixture_text(IMD).splitlines()
+    gp = next(line for line in lines if ",E84002," in line)
+    others = [gp.replace("E84002", f"Z{i:05d}").replace("23.820223476298", str(i / 100)) for i in range(5999)]
+    prepared = load(make_root(tmp_path), "fingertips", source(IMD, "\n".join([header, gp, *others])))
+    parsed = prepared.outcomes[0].parsed
+    # 23.82 is below the made-up practices' 23.83 to 59.98 (3,616 of them), so 3,617th most deprived of 6,000
+    assert parsed.rows.set_index("org_code").loc["E84002", "national_decile"] == 7
+    assert parsed.skipped["practices outside NWL"] == 5999
+    assert any("national deciles (1 = most deprived)" in n for n in parsed.notes)
+    practice = prepared.orgs[prepared.orgs["org_code"] == "E84002"]
+    assert (practice["imd_decile"] == 7).all() and not practice["imd_decile_imputed"].any()
+    before = dated_orgs().set_index("org_code").loc[["E84003"], "imd_decile"].to_numpy()
+    assert (prepared.orgs.set_index("org_code").loc[["E84003"], "imd_decile"].to_numpy() == before).all()
+
+
+def test_imd_rows_in_a_metric_export_are_a_problem():
+    imd_gp = next(line for line in fixture_text(IMD).splitlines() if ",E85124," in line)
+    parsed = parse(SMOKING, fixture_text(SMOKING) + imd_gp + "\r\n")
+    assert [p.columns for p in parsed.problems] == [("Indicator ID",)]
+    assert "load them as a file of their own" in parsed.problems[0].message
 
 
 def test_practices_outside_nwl_are_skipped_not_errors():

@@ -151,6 +151,7 @@ def test_rate_missing_values_and_bad_counts():
 def test_value_ci_scales_by_unit():
     assert value_ci("percent", 65, 100)[1] == pytest.approx(55.254443, abs=5e-7)
     assert value_ci("per_100k", 10, 20)[1] == pytest.approx(23937.2496, abs=5e-4)
+    assert value_ci("per_1000", 10, 20)[1] == pytest.approx(239.372496, abs=5e-6)  # the unit's own multiplier
 
 
 def test_compare_to_benchmark():

@@ -7,8 +7,13 @@ smoking export), the ID then taken from the Indicator Name the file's other rows
 can be fractional; a suppressed value is a blank Value with a note, kept as suppressed, never zero.
 
 Only rows at a metric's lowest level are loaded (GP practices, or London boroughs for borough metrics); England,
-region, ICB, sub-ICB and PCN rows are benchmarks the dashboard computes itself and are counted as skipped, as are
-practices outside NWL (national exports hold all of England) and category rows (deprivation deciles).
+region, ICB, sub-ICB and PCN rows are benchmarks the dashboard computes itself and are counted as skipped (PCN
+rows with a note: the dashboard's PCN figures are its sums of the practice counts), as are practices outside NWL
+(national exports hold all of England) and category rows (deprivation deciles).
+
+A few indicators are practice attributes, not metrics (``PRACTICE_ATTRIBUTES``: the IMD 2019 score, 93553): their
+practice values update the new snapshot's ``orgs`` (``imd_score``; ``imd_decile`` too when the export holds every
+English practice, from which the national decile follows) and such an export loads as a file of its own.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from datetime import date
 import pandas as pd
 
 from metrics.ingest.common import Context, empty_metric_rows, find_columns, numbers, rounded_five, row_numbers
-from metrics.ingest.model import Parsed
+from metrics.ingest.model import ATTRIBUTE_COLUMNS, Parsed
 from metrics.ingest.readers import decimals_tolerance, first_row_number
 
 COLUMNS = {
@@ -37,6 +42,12 @@ _LA_TYPE = re.compile(r"(count(y|ies)|district|UA|upper tier|lower tier)", re.IG
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                        "nov", "dec"), start=1)}
 PERIOD_HELP = "a Fingertips time period like 2022/23, 2023, 2023/24 Q1 or Apr 2024"
+_PCN_TYPE = re.compile(r"^PCNs?\b", re.IGNORECASE)
+# Indicators that describe a practice rather than measure it: indicator ID -> the orgs column it updates.
+PRACTICE_ATTRIBUTES: dict[int, str] = {93553: "imd_score"}  # Deprivation score (IMD 2019), population-weighted
+# An export with at least this many GP values in a period holds England's practices (about 6,500), so each
+# practice's national decile can be read from it; a regional cut cannot say where a practice sits nationally.
+NATIONAL_EXPORT_MIN_PRACTICES = 5_000
 
 
 def _add_months(day: date, months: int) -> date:
@@ -128,9 +139,17 @@ def parse(name: str, frame: pd.DataFrame, ctx: Context) -> Parsed:
     rows = row_numbers(frame, parsed.first_row)
     ids = _indicator_ids(parsed, frame, cols, rows)
     level = _classify(frame, cols, ctx)
-    for reason, count in level[~level.isin(["practice", "borough"])].value_counts().items():
+    attribute = ids.map(lambda i: i.isdigit() and int(i) in PRACTICE_ATTRIBUTES).astype(bool)
+    if attribute.any() and attribute[ids != ""].all():
+        return _attribute_rows(parsed, frame, cols, rows, ids, level)
+    if attribute.any():
+        listed = ", ".join(f"{i} ({c})" for i, c in PRACTICE_ATTRIBUTES.items())
+        parsed.problem(rows[attribute].tolist(), ["Indicator ID"], f"practice attribute rows ({listed}) update the "
+                       "practices, not a metric: load them as a file of their own (expected one file per export)")
+    for reason, count in level[~level.isin(["practice", "borough"]) & ~attribute].value_counts().items():
         parsed.skipped[reason] += int(count)
-    keep = level.isin(["practice", "borough"]) & (ids != "")
+    _note_pcn_rows(parsed, frame[cols["area_type"]], level)
+    keep = level.isin(["practice", "borough"]) & (ids != "") & ~attribute
     frame, rows, ids, level = frame[keep], rows[keep], ids[keep], level[keep]
     metric_ids = _metric_ids(parsed, frame, cols, ids, rows, ctx)
     sexes = frame[cols["sex"]].str.lower()
@@ -143,6 +162,70 @@ def parse(name: str, frame: pd.DataFrame, ctx: Context) -> Parsed:
     frame, rows, metric_ids, breakdown, level = (x[~unsplit] for x in (frame, rows, metric_ids, breakdown, level))
     parsed.rows = _metric_rows(parsed, frame, cols, rows, metric_ids, breakdown, ctx)
     return parsed
+
+
+def _note_pcn_rows(parsed: Parsed, area_types: pd.Series, level: pd.Series) -> None:
+    """Say why published PCN rows are left out: a reader comparing with Fingertips looks for them."""
+    pcn = int((area_types.str.match(_PCN_TYPE) & ~level.isin(["practice", "borough"])).sum())
+    if pcn:
+        parsed.notes.append(f"{pcn} PCN rows not loaded: the dashboard's PCN figures are the sums of their practices' "
+                            "counts (the published PCN rows are a check on those sums)")
+
+
+def _attribute_rows(parsed: Parsed, frame: pd.DataFrame, cols: dict[str, str], rows: pd.Series, ids: pd.Series,
+                    level: pd.Series) -> Parsed:
+    """A practice-attribute export (the IMD score): NWL practices' values, with national deciles if it can give
+    them. Other rows are counted as skipped, as for metrics."""
+    parsed.kind = "practice_attributes"
+    values = pd.Series(numbers(parsed, frame[cols["value"]], rows, "Value", "a score")[0], index=frame.index,
+                       dtype=float)
+    starts = pd.Series([_period_start(parsed, text, row) for text, row in zip(frame[cols["period"]], rows)],
+                       index=frame.index, dtype=object)
+    totals = frame[cols["category_type"]] == "" if "category_type" in cols else pd.Series(True, index=frame.index)
+    gp = frame[cols["area_type"]].str.match(_GP_TYPE) & totals
+    deciles = _national_deciles(parsed, values[gp], starts[gp])
+    outside = level.where(level != "borough", "local authority rows (practice attributes load for practices only)")
+    for reason, count in outside[level != "practice"].value_counts().items():
+        parsed.skipped[reason] += int(count)
+    blank = (level == "practice") & values.isna()
+    if blank.any():
+        parsed.skipped["practices with no published value (their attribute is left as it was)"] += int(blank.sum())
+    keep = (level == "practice") & values.notna()
+    parsed.rows = pd.DataFrame({
+        "org_code": frame.loc[keep, cols["area_code"]].to_numpy(),
+        "attribute": [PRACTICE_ATTRIBUTES[int(i)] for i in ids[keep]], "period_start": starts[keep].to_numpy(),
+        "value": values[keep].to_numpy(), "national_decile": deciles.reindex(values[keep].index).to_numpy(),
+        "source_row": rows[keep].to_numpy()}, columns=[*ATTRIBUTE_COLUMNS, "source_row"])
+    parsed.notes.append(f"{len(parsed.rows)} practice values of {', '.join(sorted(set(parsed.rows['attribute'])))}"
+                        " go into the new snapshot's organisations (the newest period per practice)")
+    return parsed
+
+
+def _period_start(parsed: Parsed, text: str, row: int) -> date | None:
+    """A period's first day, or None with the problem recorded against the row (the file goes on being read)."""
+    try:
+        return period_bounds(text)[0]
+    except ValueError as exc:
+        parsed.problem([row], ["Time period"], str(exc))
+        return None
+
+
+def _national_deciles(parsed: Parsed, scores: pd.Series, starts: pd.Series) -> pd.Series:
+    """Each GP row's national decile (1 = highest score = most deprived) when its period holds every English
+    practice; else none, and a note that imd_decile stays as it was."""
+    out = pd.Series(pd.NA, index=scores.index, dtype="Int64")
+    for _, group in scores.dropna().groupby(starts[scores.notna()].astype(str)):
+        if len(group) >= NATIONAL_EXPORT_MIN_PRACTICES:
+            rank = group.rank(ascending=False, method="min")
+            out[group.index] = ((rank * 10 - 1) // len(group) + 1).clip(1, 10).astype(int)
+    if out.notna().any():
+        parsed.notes.append("national deciles (1 = most deprived) computed from every English practice in the "
+                            "export go into imd_decile")
+    else:
+        parsed.notes.append(f"imd_decile left as it was: the export holds {scores.notna().sum():,} practice values, "
+                            f"not all of England's (a national export, {NATIONAL_EXPORT_MIN_PRACTICES:,}+ practices, "
+                            "gives each practice's national decile)")
+    return out
 
 
 def _metric_ids(parsed: Parsed, frame: pd.DataFrame, cols: dict[str, str], ids: pd.Series, rows: pd.Series,

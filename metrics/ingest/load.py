@@ -23,7 +23,7 @@ import pandas as pd
 
 from metrics import layout
 from metrics.catalogue import Catalogue, catalogue
-from metrics.hierarchy import apply_mapping, with_list_sizes
+from metrics.hierarchy import apply_mapping, with_imd, with_list_sizes
 from metrics.ingest.common import Context
 from metrics.ingest.formats import FORMATS
 from metrics.ingest.model import LoadOptions, Parsed, Problem, summarise
@@ -35,10 +35,12 @@ from metrics.ingest.validate import VALIDATORS, cross_file_duplicates
 
 @dataclass
 class Source:
-    """An input file: its name (as the user knows it) and its bytes."""
+    """An input file: its name (as the user knows it) and its bytes; ``provenance`` says where bytes fetched from a
+    service came from (URL, time, SHA-256), and goes into the manifest's entry for the file."""
 
     name: str
     data: bytes
+    provenance: dict[str, object] | None = None
 
     @classmethod
     def from_path(cls, path: Path | str) -> "Source":
@@ -74,6 +76,7 @@ class Prepared:
     outcomes: list[FileOutcome]
     orgs: pd.DataFrame
     hashes: dict[str, str]
+    provenance: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
     def rejected(self) -> bool:
@@ -88,7 +91,8 @@ class Prepared:
 
     @property
     def orgs_changed(self) -> bool:
-        return any(o.parsed.kind in ("mapping", "list_sizes") and o.loaded for o in self.outcomes)
+        return any(o.parsed.kind in ("mapping", "list_sizes", "practice_attributes") and o.loaded
+                   for o in self.outcomes)
 
     def report(self) -> str:
         lines = [line for o in self.outcomes for line in o.report_lines()]
@@ -132,9 +136,9 @@ def prepare(options: LoadOptions, sources: list[Source], root: layout.Root, cat:
             ctx = Context(ctx.catalogue, orgs, options)
     cross_file_duplicates(parsed_files)
     outcomes = [_outcome(p, options) for p in parsed_files]
-    orgs = _apply_list_sizes(orgs, outcomes)
+    orgs = _apply_practice_attributes(_apply_list_sizes(orgs, outcomes), outcomes)
     hashes = {s.name: hashlib.sha256(s.data).hexdigest() for s in sources}
-    return Prepared(options, outcomes, orgs, hashes)
+    return Prepared(options, outcomes, orgs, hashes, {s.name: s.provenance for s in sources if s.provenance})
 
 
 def _outcome(parsed: Parsed, options: LoadOptions) -> FileOutcome:
@@ -162,6 +166,29 @@ def _apply_list_sizes(orgs: pd.DataFrame, outcomes: list[FileOutcome]) -> pd.Dat
     return with_list_sizes(orgs, dict(zip(newest["org_code"], newest["patients"]))) if len(newest) else orgs
 
 
+def _apply_practice_attributes(orgs: pd.DataFrame, outcomes: list[FileOutcome]) -> pd.DataFrame:
+    """Each practice's newest IMD score (and national decile, when the export gave one) goes into orgs, as the
+    newest list size does: the deprivation breakdowns and similar-practice search read them from there."""
+    frames = [_good_rows(o) for o in outcomes if o.parsed.kind == "practice_attributes" and o.loaded]
+    if not frames:
+        return orgs
+    rows = pd.concat(frames).sort_values("period_start").drop_duplicates(["org_code", "attribute"], keep="last")
+    imd = rows[rows["attribute"] == "imd_score"]
+    deciles = {code: int(d) for code, d in zip(imd["org_code"], imd["national_decile"]) if pd.notna(d)}
+    return with_imd(orgs, dict(zip(imd["org_code"], imd["value"].astype(float))), deciles)
+
+
+def _file_entry(outcome: FileOutcome, prepared: Prepared) -> dict[str, object]:
+    """The manifest's record of one file; a fetched file also says where its bytes came from (``source``)."""
+    name = outcome.parsed.file
+    entry = {"name": name, "sha256": prepared.hashes.get(name), "status": outcome.status,
+             "rows_loaded": outcome.loaded, "rows_rejected": len(outcome.rejected_rows),
+             "skipped": dict(outcome.parsed.skipped)}
+    if name in prepared.provenance:
+        entry["source"] = prepared.provenance[name]
+    return entry
+
+
 def commit(prepared: Prepared, root: layout.Root) -> tuple[WriteResult, list[Path | str]]:
     """Write the snapshot (and, for a partial load, the rejected rows' side files)."""
     if not prepared.writable:
@@ -174,9 +201,7 @@ def commit(prepared: Prepared, root: layout.Root) -> tuple[WriteResult, list[Pat
     list_rows = pd.concat(kinds["list_sizes"]) if kinds["list_sizes"] else None
     manifest = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "format": prepared.options.format,
-        "files": [{"name": o.parsed.file, "sha256": prepared.hashes.get(o.parsed.file), "status": o.status,
-                   "rows_loaded": o.loaded, "rows_rejected": len(o.rejected_rows),
-                   "skipped": dict(o.parsed.skipped)} for o in prepared.outcomes],
+        "files": [_file_entry(o, prepared) for o in prepared.outcomes],
     }
     result = write_snapshot(root, prepared.options.snapshot, metric_rows, prepared.orgs, list_rows, manifest)
     side_files = [write_rejected(o, root, prepared.options.snapshot) for o in prepared.outcomes if o.rejected_rows]

@@ -17,11 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from metrics.ingest.formats import FORMAT_NAMES
 
 MAX_LISTED_PROBLEMS = 20
-Kind = Literal["metric_values", "list_sizes", "mapping"]
+Kind = Literal["metric_values", "list_sizes", "mapping", "practice_attributes"]
 METRIC_COLUMNS = ["metric_id", "period_start", "period_end", "org_code", "breakdown", "breakdown_value",
                   "numerator", "denominator", "value", "suppressed"]
 LIST_SIZE_COLUMNS = ["org_code", "extract_date", "sex", "age_band", "patients"]
 MAPPING_COLUMNS = ["practice_code", "practice_name", "postcode", "pcn_code", "pcn_name"]
+# A practice attribute published as a Fingertips indicator (IMD score, 93553): the newest value per practice
+# goes into orgs; imd_decile is the national decile when the file is a national export (else blank).
+ATTRIBUTE_COLUMNS = ["org_code", "attribute", "period_start", "value", "national_decile"]
 
 
 class Problem(BaseModel):

@@ -218,7 +218,20 @@ def validate_mapping(parsed: Parsed, ctx: Context) -> None:
                                               "practice (those missing are treated as closed)")
 
 
-VALIDATORS = {"metric_values": validate_metric_rows, "list_sizes": validate_list_sizes, "mapping": validate_mapping}
+# ----------------------------------------------------------------------------------- practice attributes
+def validate_practice_attributes(parsed: Parsed, ctx: Context) -> None:
+    """Attribute values (the IMD score) are not negative, and one per practice and period."""
+    rows = parsed.rows
+    for row in rows[rows["value"] < 0].itertuples(index=False):
+        parsed.problem([row.source_row], ["Value"], f"{row.value:g} is negative (expected a score of 0 or more)")
+    key = ["org_code", "attribute", "period_start"]
+    for values, group in rows[rows.duplicated(key, keep=False)].groupby(key):
+        parsed.problem(group["source_row"].tolist(), ["Area Code", "Time period"],
+                       f"{values[0]} has {len(group)} {values[1]} values for {values[2]} (expected one)")
+
+
+VALIDATORS = {"metric_values": validate_metric_rows, "list_sizes": validate_list_sizes, "mapping": validate_mapping,
+              "practice_attributes": validate_practice_attributes}
 
 
 def cross_file_duplicates(parsed_files: list[Parsed]) -> None:

@@ -62,7 +62,8 @@ def main(ref: Path) -> None:
     cut(ref / "nhsd_gp_reg_pat_prac_quin_age_2017-10_layout.csv", "gp_quin_age_2017-10_cut.csv",
         lambda r: r["ORG_CODE"] == "B85010")
     for name in ("nhsd_gp_reg_pat_prac_map_2022-01_nwl.csv", "nhsd_qof_2324_practice_mapping_nwl.csv",
-                 "nhs_talking_therapies_measures_monthly_layout.csv"):
+                 "nhs_talking_therapies_measures_monthly_layout.csv", "fingertips_91547_smoking_prev_qof_gp_nwl.csv",
+                 "fingertips_93930_ae_attendances_0to4_gp_pcn_nwl.csv", "fingertips_93553_imd2019_gp_nwl.csv"):
         (HERE / name).write_bytes((ref / name).read_bytes())
     # Derived: the QOF April 2024 memberships in the newer gp-reg-pat-prac-map layout (SUB_ICB_LOCATION_ / ICB_).
     qof_text = (ref / "nhsd_qof_2324_practice_mapping_nwl.csv").read_text(encoding="utf-8")
