@@ -16,9 +16,13 @@ if st.toggle("Show every NWL practice", key="variation_all_nwl"):
     scope = ui.home_ics(view)
 elif scope.level == "pcn" and ui.outside_access(scope):
     st.stop()
+adjust = st.toggle("Widen the limits for overdispersion (NHS-R FunnelPlotR, as SHMI)", value=True,
+                   key="variation_adjusted", help="With large lists, plain funnel limits flag most practices: real "
+                   "variation between practices is wider than chance alone. Adjusted limits flag the practices "
+                   "worth a closer look.")
 names = ui.org_names(view.snapshot)
-practices, nwl = variation.practices_against_nwl(store, view.snapshot, metric, scope, view.period, names,
-                                                 ui.practice_pcn_names(view.snapshot))
+practices, nwl, spread = variation.practices_against_nwl(store, view.snapshot, metric, scope, view.period, names,
+                                                         ui.practice_pcn_names(view.snapshot), adjust=adjust)
 if practices.empty:
     st.info(f"No practice data for {metric.short_title} in {scope.name}.")
     st.stop()
@@ -28,13 +32,12 @@ st.subheader("Funnel plot")
 ui.show_figure(charts.ChartSpec(
     kind="funnel", metric_id=metric.id, data=practices, area=f"Practices in {scope.name}", period=period,
     snapshot=view.snapshot, title=charts.chart_title(metric, f"practices in {scope.name} against NWL", period),
-    benchmark=nwl, benchmark_label="NWL", limits=variation.funnel_curve(practices, metric, nwl),
-    subtitle="Each dot is a practice. Inside the funnel, differences from the NWL average are what chance "
-             "would produce at that size; outside the 99.8% limits they almost certainly are not."),
+    benchmark=nwl, benchmark_label="NWL", limits=variation.funnel_curve(practices, metric, nwl, spread),
+    subtitle=f"Each dot is a practice; darker dots lie outside the 99.8% limits. {spread.note}"),
     f"funnel_{metric.id}")
 counts = practices["funnel"].value_counts()
 cols = st.columns(5)
-for col, code in zip(cols, variation.FUNNEL_LABELS):
+for col, code in zip(cols, [c for c in variation.FUNNEL_LABELS if c != "not_compared"]):
     col.metric(variation.FUNNEL_LABELS[code], int(counts.get(code, 0)), border=True)
 
 outliers = practices[practices["funnel"].isin(["high_998", "low_998"])]
@@ -59,7 +62,7 @@ choices = [c for c in practices.sort_values("area_name")["area_code"] if c in se
 chosen = st.selectbox("Practice", choices, format_func=lambda c: names.get(c, c), key="variation_practice")
 peers = variation.nearest_neighbours(profiles, chosen)
 group = variation.practices_against_nwl(store, view.snapshot, metric, ui.home_ics(view), view.period, names,
-                                        ui.practice_pcn_names(view.snapshot))[0]
+                                        ui.practice_pcn_names(view.snapshot), adjust=adjust)[0]
 group = group[group["area_code"].isin([chosen, *peers["org_code"]])]
 if len(group) > 1:
     peer_value = float(group["numerator"].sum() / group["denominator"].sum() * metric.multiplier)

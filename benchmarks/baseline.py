@@ -148,6 +148,12 @@ class PandasStore:
         return out.reset_index()[[*GROUP_KEYS, "numerator", "denominator", "n_orgs"]]
 
     @_memoised
+    def practice_counts(self, snapshot: date, metric_id: str, ics_code: str, start: date, end: date) -> pd.DataFrame:
+        rows = self.aggregate(snapshot, (metric_id,), "practice", within=("ics", ics_code), start=start, end=end)
+        rows = rows[["period_start", "numerator", "denominator"]]
+        return rows.sort_values(["period_start", "numerator", "denominator"], kind="stable").reset_index(drop=True)
+
+    @_memoised
     def period_range(self, snapshot: date) -> tuple[date, date]:
         values = self._values(snapshot)
         rows = values[values["breakdown"] == "all"]

@@ -38,7 +38,8 @@ from benchmarks.queries import Query, Scene, query_set, scene
 from metrics import layout
 from metrics.store import Store, build_missing_rollups
 
-QUESTIONS = ("snapshots", "orgs", "aggregate", "period_range", "snapshot_summary", "unreadable_files")
+QUESTIONS = ("snapshots", "orgs", "aggregate", "period_range", "snapshot_summary", "unreadable_files",
+             "practice_counts")
 
 
 def clear_caches(store: Store | PandasStore, cold: bool) -> None:

@@ -43,7 +43,9 @@ COMPARISON_LABELS = {
     "higher": "Significantly higher", "lower": "Significantly lower",
 }
 FUNNEL_COLOURS = {"better": NHS_GREEN, "worse": NHS_RED, "similar": NHS_MID_GREY,
-                  "higher": NHS_DARK_BLUE, "lower": NHS_LIGHT_BLUE}
+                  "higher": NHS_DARK_BLUE, "lower": NHS_LIGHT_BLUE, "not_compared": NHS_PALE_GREY}
+# Beyond 95% only: the same colour, paler and smaller; beyond 99.8%: full colour, larger (labels say which).
+FUNNEL_MARKERS = {"high_998": (1.0, 11), "low_998": (1.0, 11), "high_95": (0.45, 8), "low_95": (0.45, 8)}
 FONT = "Arial, Helvetica, sans-serif"
 
 # The columns every kind's hover text reads (charts._custom), so every tidy frame carries its counts.
@@ -365,9 +367,10 @@ def funnel_chart(spec: ChartSpec) -> go.Figure:
     hover = _hover(metric).replace("%{customdata[0]}", "%{customdata[0]} (%{customdata[6]})")
     for label, rows in frame.groupby("funnel_label", sort=False):
         colour = FUNNEL_COLOURS[rows["funnel_verdict"].iloc[0]]
+        opacity, size = FUNNEL_MARKERS.get(rows["funnel"].iloc[0], (1.0, 8)) if "funnel" in rows else (1.0, 9)
         fig.add_trace(go.Scatter(
             x=rows["denominator"], y=rows["value"], mode="markers", name=label,
-            marker={"color": colour, "size": 9, "line": {"width": 0.5, "color": "white"}},
+            marker={"color": colour, "size": size, "opacity": opacity, "line": {"width": 0.5, "color": "white"}},
             customdata=frame.loc[rows.index, ["area_name", "period_label", "lower", "upper", "numerator",
                                               "denominator", "pcn_name"]].to_numpy(),
             hovertemplate=hover))

@@ -333,6 +333,19 @@ class Store:
                    OR list_contains(?::VARCHAR[], org_code))""", [snapshot, has_access, boroughs, pcns, pcns])
         return frozenset([*boroughs, *inside["org_code"]])
 
+    @_memoised
+    def practice_counts(self, snapshot: date, metric_id: str, ics_code: str, start: date, end: date) -> pd.DataFrame:
+        """Every practice's numerator and denominator in an ICS, whoever reads, without names or codes: what a
+        funnel's overdispersion is estimated from (the reference population, the same for every reader) and
+        what may be drawn anonymously. Practice rows outside the reader's scope leave only as these counts."""
+        if not self._scope_filter(snapshot)[0]:
+            return pd.DataFrame(columns=["period_start", "numerator", "denominator"])
+        return self._query(f"""
+            SELECT period_start, numerator, denominator FROM ({_VALUES_AGGREGATE.format(
+                area="org_code", filters=_FILTERS.format(within="ics_code"))})
+            ORDER BY period_start, numerator, denominator""",
+            [snapshot, "all", [metric_id], None, None, ics_code, ics_code, start, start, end, end])
+
     def practice_in_scope(self, snapshot: date, borough_code: str | None, pcn_code: str | None) -> bool:
         """Whether a practice of this borough and PCN may be shown at practice level (for messages; the SQL
         filters regardless)."""

@@ -6,37 +6,102 @@ a practice outside the 99.8% limits differs by more than chance would explain.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 from metrics import areas, reports
 from metrics.areas import Area
 from metrics.catalogue import Metric
 from metrics.periods import month_end
 from metrics.store import Store
-from metrics.stats import funnel_limits
+from metrics.stats import funnel_limits, overdispersion
 
 # Registered patients aged 65+ are this metric's denominator: the age profile used to find similar practices.
 AGE_PROFILE_METRIC = "emergency_admissions_65_plus"
 SIMILAR_PRACTICES = 10
+OVERDISPERSION_TEST = 0.95
 FUNNEL_LABELS = {
     "high_998": "Above the 99.8% limit", "high_95": "Above the 95% limit", "not_significant": "Within the limits",
-    "low_95": "Below the 95% limit", "low_998": "Below the 99.8% limit",
+    "low_95": "Below the 95% limit", "low_998": "Below the 99.8% limit", "not_compared": "Not compared",
 }
 
 
-def _limits(metric: Metric, denominators: np.ndarray, average: float) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class Dispersion:
+    """How far practices scatter beyond what chance explains (FunnelPlotR's phi and tau2), and whether the
+    funnel's limits are widened for it: by default when phi shows overdispersion (``overdispersed``)."""
+
+    phi: float
+    tau2: float
+    units: int
+    adjusted: bool
+
+    @property
+    def note(self) -> str:
+        """What the chart says about its limits."""
+        if self.phi != self.phi:
+            return ("Plain limits: overdispersion could not be estimated (too few practices, or too many with no "
+                    "events).")
+        if self.adjusted:
+            return f"Limits widened for overdispersion (phi = {self.phi:.2f}, from {self.units} practices)."
+        return f"Plain limits (phi = {self.phi:.2f}, from {self.units} practices: no overdispersion shown)."
+
+
+NO_DISPERSION = Dispersion(phi=float("nan"), tau2=0.0, units=0, adjusted=False)
+
+
+def dispersion(counts: pd.DataFrame, metric: Metric, average: float, adjust: bool = True) -> Dispersion:
+    """phi and tau2 of practices about ``average`` (numerator and denominator columns; suppressed rows left
+    out): proportions on the arcsine scale, rates as observed against expected events (a ratio, SHMI-style)."""
+    rows = counts.dropna(subset=["numerator", "denominator"])
+    rows = rows[rows["denominator"] > 0]
+    if len(rows) < 3:
+        return NO_DISPERSION
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if metric.statistic == "proportion":
+            found = overdispersion(rows["numerator"], rows["denominator"], "proportion")
+        else:
+            found = overdispersion(rows["numerator"], _expected(rows["denominator"], average, metric), "ratio")
+    if not (np.isfinite(found.phi) and np.isfinite(found.tau2)):
+        # Log z-scores of practices with no events are infinite; past the 10% trimmed away, phi cannot be found.
+        return Dispersion(phi=float("nan"), tau2=0.0, units=found.n, adjusted=False)
+    return Dispersion(phi=found.phi, tau2=found.tau2, units=found.n, adjusted=adjust and overdispersed(found))
+
+
+def overdispersed(found) -> bool:
+    """Whether phi shows overdispersion: above 1 by more than chance (n phi beyond the 95th percentile of
+    chi-squared on n - 1 degrees of freedom, Spiegelhalter 2005's test). Below that the adjusted limits, which
+    are approximations, can be narrower than the exact ones and would flag more practices, not fewer."""
+    return found.phi > 1 and found.n * found.phi > chi2.ppf(OVERDISPERSION_TEST, found.n - 1)
+
+
+def _expected(denominators, average: float, metric: Metric) -> np.ndarray:
+    """Events a practice would have at the average rate: its denominator times the rate."""
+    return np.asarray(denominators, dtype=float) * average / metric.multiplier
+
+
+def _limits(metric: Metric, denominators: np.ndarray, average: float,
+            spread: Dispersion = NO_DISPERSION) -> dict[str, np.ndarray]:
     """Funnel limits on the metric's scale (funnel_limits takes a proportion on the 0-1 scale, a rate per
-    multiplier)."""
+    multiplier, a ratio's expected events), widened by tau2 when the dispersion is adjusted for."""
+    if spread.adjusted and spread.tau2 > 0:
+        if metric.statistic == "proportion":
+            return funnel_limits(denominators, average / metric.multiplier, statistic="proportion",
+                                 multiplier=metric.multiplier, tau2=spread.tau2)
+        return funnel_limits(_expected(denominators, average, metric), average, statistic="ratio", tau2=spread.tau2)
     centre = average / metric.multiplier if metric.statistic == "proportion" else average
     return funnel_limits(denominators, centre, statistic=metric.statistic, multiplier=metric.multiplier)
 
 
-def funnel_frame(practices: pd.DataFrame, metric: Metric, average: float) -> pd.DataFrame:
-    """Label each practice against funnel limits round ``average`` at its own denominator."""
-    limits = _limits(metric, practices["denominator"].to_numpy(), average)
+def funnel_frame(practices: pd.DataFrame, metric: Metric, average: float,
+                 spread: Dispersion = NO_DISPERSION) -> pd.DataFrame:
+    """Label each practice against funnel limits round ``average`` at its own denominator; a suppressed or
+    missing value is not compared."""
+    limits = _limits(metric, practices["denominator"].to_numpy(), average, spread)
     value = practices["value"].to_numpy()
     label = np.select(
         [value > limits["upper_998"], value > limits["upper_95"], value < limits["lower_998"],
@@ -45,27 +110,36 @@ def funnel_frame(practices: pd.DataFrame, metric: Metric, average: float) -> pd.
     verdict = np.select(
         [np.char.startswith(label.astype(str), "high"), np.char.startswith(label.astype(str), "low")],
         [metric.judge(1) or "higher", metric.judge(-1) or "lower"], "similar")
+    missing = np.isnan(value.astype(float))
+    label, verdict = np.where(missing, "not_compared", label), np.where(missing, "not_compared", verdict)
     return practices.assign(funnel=label, funnel_label=[FUNNEL_LABELS[x] for x in label], funnel_verdict=verdict)
 
 
-def funnel_curve(practices: pd.DataFrame, metric: Metric, average: float, points: int = 200) -> pd.DataFrame:
+def funnel_curve(practices: pd.DataFrame, metric: Metric, average: float, spread: Dispersion = NO_DISPERSION,
+                 points: int = 200) -> pd.DataFrame:
     """The funnel's limit lines over the range of denominators shown."""
     lo, hi = practices["denominator"].min(), practices["denominator"].max()
     grid = np.geomspace(max(lo * 0.8, 1.0), hi * 1.1, points)
-    limits = _limits(metric, grid, average)
+    limits = _limits(metric, grid, average, spread)
     return pd.DataFrame({"denominator": grid, **{k: np.asarray(v) for k, v in limits.items()}})
 
 
 def practices_against_nwl(store: Store, snapshot: date, metric: Metric, scope: Area, month: str,
-                          names: dict[str, str], pcn_names: dict[str, str]) -> tuple[pd.DataFrame, float | None]:
-    """Practices in ``scope`` with CIs and funnel labels against the NWL average, and that average."""
+                          names: dict[str, str], pcn_names: dict[str, str], adjust: bool = True
+                          ) -> tuple[pd.DataFrame, float | None, Dispersion]:
+    """Practices in ``scope`` with CIs and funnel labels against the NWL average, that average, and the
+    dispersion of every NWL practice about it (which widens the limits unless ``adjust`` is off)."""
     practices = reports.compare_within(store, snapshot, metric, scope, "practice", month, names)
-    nwl = reports.scorecard_value(store, snapshot, metric, areas.home_ics(store, snapshot), month)
-    if practices.empty or nwl is None:
-        return pd.DataFrame(), None
-    practices = reports.against_benchmark(practices, metric, nwl)
+    nwl = areas.home_ics(store, snapshot)
+    average = reports.scorecard_value(store, snapshot, metric, nwl, month)
+    if practices.empty or average is None:
+        return pd.DataFrame(), None, NO_DISPERSION
+    start = practices["period_start"].iloc[0]
+    everyone = store.practice_counts(snapshot, metric.id, nwl.code, start.date(), month_end(month))
+    spread = dispersion(everyone[everyone["period_start"] == start], metric, average, adjust)
+    practices = reports.against_benchmark(practices, metric, average)
     practices["pcn_name"] = practices["area_code"].map(pcn_names).fillna(areas.UNALLOCATED)
-    return funnel_frame(practices, metric, nwl), nwl
+    return funnel_frame(practices, metric, average, spread), average, spread
 
 
 def practice_profiles(store: Store, snapshot: date, month: str) -> pd.DataFrame:

@@ -107,8 +107,8 @@ def test_the_answers_compared_are_not_empty(on_root):
     queries = {q.name: q for q in query_set()}
     card, _ = queries["overview.scorecard"].run(on_root)
     assert set(_metrics_the_queries_read()) <= set(card["metric_id"])
-    practices, nwl = queries["variation.ics"].run(on_root)
-    assert len(practices) > 300 and nwl > 0
+    practices, nwl, spread = queries["variation.ics"].run(on_root)
+    assert len(practices) > 300 and nwl > 0 and spread.units > 300
     assert len(queries["frailty.pcns_in_borough"].run(on_root)) >= 5
 
 

@@ -5,7 +5,7 @@ import pandas as pd
 
 from metrics.catalogue import catalogue
 from metrics.stats import funnel_limits
-from metrics.variation import funnel_curve, funnel_frame, nearest_neighbours
+from metrics.variation import dispersion, funnel_curve, funnel_frame, nearest_neighbours
 
 SCREENING = catalogue().metric("breast_screening_coverage")
 ADMISSIONS = catalogue().metric("emergency_admissions_65_plus")
@@ -43,3 +43,50 @@ def test_nearest_neighbours_by_size_deprivation_and_age():
         "list_size": [5000, 5050, 30000, 5600], "imd_score": [20.0, 20.5, 45.0, 26.0],
         "share_65_plus": [0.12, 0.12, 0.20, 0.13]})
     assert list(nearest_neighbours(profiles, "A", k=2)["org_code"]) == ["B", "D"]
+
+
+def _overdispersed(seed: int = 7) -> pd.DataFrame:
+    """300 practices whose true uptake varies (sd 4 points) about 60%: far more spread than binomial noise."""
+    rng = np.random.default_rng(seed)
+    lists = rng.integers(300, 3000, 300).astype(float)
+    truth = np.clip(rng.normal(0.60, 0.04, 300), 0.05, 0.95)
+    counts = rng.binomial(lists.astype(int), truth).astype(float)
+    frame = pd.DataFrame({"numerator": counts, "denominator": lists})
+    return frame.assign(value=100 * frame["numerator"] / frame["denominator"])
+
+
+def test_overdispersion_widens_the_limits_so_fewer_practices_are_flagged():
+    practices = _overdispersed()
+    spread = dispersion(practices, SCREENING, 60.0)
+    assert spread.adjusted and spread.phi > 3 and spread.tau2 > 0
+    plain = funnel_frame(practices, SCREENING, 60.0)["funnel"].isin(["high_998", "low_998"]).sum()
+    adjusted = funnel_frame(practices, SCREENING, 60.0, spread)["funnel"].isin(["high_998", "low_998"]).sum()
+    assert plain > 60 and adjusted < plain / 5
+    assert "widened for overdispersion" in spread.note and "phi =" in spread.note
+    assert not dispersion(practices, SCREENING, 60.0, adjust=False).adjusted
+
+
+def test_rates_are_judged_as_observed_against_expected_events():
+    rng = np.random.default_rng(3)
+    population = rng.integers(500, 4000, 200).astype(float)
+    rate = np.exp(rng.normal(np.log(2000), 0.2, 200)) / 100_000  # per person
+    practices = pd.DataFrame({"numerator": rng.poisson(population * rate).astype(float), "denominator": population})
+    practices["value"] = 100_000 * practices["numerator"] / practices["denominator"]
+    spread = dispersion(practices, ADMISSIONS, 2000.0)
+    assert spread.adjusted and spread.units < 200  # SHMI-style trimming of the 10% extremes each side
+    limits = funnel_curve(practices, ADMISSIONS, 2000.0, spread)
+    assert (limits["upper_998"] > 2000).all() and (limits["lower_998"] < 2000).all()
+
+
+def test_a_suppressed_value_is_not_compared():
+    practices = pd.DataFrame({"numerator": [np.nan, 600.0], "denominator": [1000.0, 1000.0],
+                              "value": [np.nan, 60.0]})
+    out = funnel_frame(practices, SCREENING, 60.0)
+    assert out.loc[0, "funnel"] == "not_compared" and out.loc[0, "funnel_verdict"] == "not_compared"
+
+
+def test_too_many_practices_without_events_leave_the_plain_limits():
+    practices = pd.DataFrame({"numerator": [0.0] * 30 + [5.0] * 70, "denominator": [400.0] * 100})
+    practices["value"] = 100_000 * practices["numerator"] / practices["denominator"]
+    spread = dispersion(practices, ADMISSIONS, 1000.0)
+    assert not spread.adjusted and "could not be estimated" in spread.note
