@@ -158,6 +158,7 @@ class PandasStore:
         values = self._values(snapshot)
         rows = values[values["breakdown"] == "all"]
         monthly = rows[rows["period_end"] == rows["period_start"] + pd.offsets.MonthEnd(0)]
+        monthly = monthly if len(monthly) else rows  # no monthly metric: the span of every period, as the store
         return monthly["period_start"].min().date(), monthly["period_end"].max().date()
 
     @_memoised

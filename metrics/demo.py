@@ -9,6 +9,7 @@ the newest two periods provisional (thinned numerators), so later snapshots show
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -30,7 +31,8 @@ from metrics.demo_profiles import (
     WSIC_SEGMENT_LOADING, Profile, Split, Units, World, build_world, category_splits, cohort_share, named_rng,
 )
 from metrics.hierarchy import build_orgs
-from metrics.layout import METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE, STAGED_SUFFIX, snapshot_folder
+from metrics.layout import MANIFEST_FILE, METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE, STAGED_SUFFIX, snapshot_folder
+from metrics.provenance import GENERATOR, demo_manifest
 from metrics.store import write_rollup
 
 DEMO_SEED = 20261005
@@ -440,7 +442,7 @@ def _published_rows(truth: Truth, metric: Metric, snapshot: date, seed: int) -> 
     numerators = truth.numerator[index].copy()
     rng = named_rng(seed, "revision", metric.id, snapshot.isoformat())
     profile = PROFILES.get(metric.id)
-    late_coded = metric.unit == "per_100k" or (profile is not None and profile.flow)
+    late_coded = metric.statistic == "rate" or (profile is not None and profile.flow)
     factors = PROVISIONAL_FACTORS if late_coded else REGISTER_PROVISIONAL_FACTORS
     for factor, end in zip(factors, np.unique(ends)[::-1]):
         provisional = ends == end
@@ -475,6 +477,8 @@ def _publish(staged: Path, target: Path) -> None:
     a half-written file and sees a new snapshot only once all its files are there. Staged files end in
     ``.part``: DuckDB's ``**`` glob also walks hidden folders, so staged ``*.parquet`` would be read."""
     target.mkdir(parents=True, exist_ok=True)
+    if (staged / MANIFEST_FILE).exists():  # what the snapshot is: synthetic (provenance); not a parquet file
+        os.replace(staged / MANIFEST_FILE, target / MANIFEST_FILE)
     for name in (ORGS_FILE, ROLLUP_FILE, METRIC_VALUES_FILE):
         os.replace(staged / f"{name}{STAGED_SUFFIX}", target / name)
 
@@ -505,6 +509,11 @@ def staging_area(files: layout.Storage, name: str) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def write_manifest(folder: Path, manifest: dict) -> None:
+    """The staged snapshot's manifest: it says the values are synthetic, from which generator and seed."""
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
 def write_staged_rollup(folder: Path) -> None:
     """The snapshot's area roll-up, summed from its staged files and staged beside them."""
     staged = [folder / f"{name}{STAGED_SUFFIX}" for name in (METRIC_VALUES_FILE, ORGS_FILE, ROLLUP_FILE)]
@@ -532,6 +541,7 @@ def generate_demo(root: layout.Root, seed: int = DEMO_SEED, snapshots: Sequence[
             pq.write_table(table, folder / f"{METRIC_VALUES_FILE}{STAGED_SUFFIX}", compression="zstd",
                            row_group_size=100_000)
             write_staged_rollup(folder)
+            write_manifest(folder, demo_manifest(GENERATOR, seed, snapshot=snapshot.isoformat(), rows=table.num_rows))
             rows[snapshot.isoformat()] = table.num_rows
             report(0.6 + 0.38 * (i + 1) / len(snapshots), f"Wrote snapshot {snapshot.isoformat()}")
         for snapshot in snapshots:

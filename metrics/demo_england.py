@@ -35,6 +35,7 @@ from metrics.demo_profiles import (
     BOROUGHS, ETHNICITY, HARROW, IMD_QUINTILES, PROFILES, SEX, Units, World, _practice_units, build_world, named_rng,
 )
 from metrics.hierarchy import DATE_TYPE, ICS_CODE, ORG_COLUMNS, build_orgs
+from metrics.provenance import demo_manifest
 
 ENGLAND_SEED = demo.DEMO_SEED
 ENGLAND_SNAPSHOTS = demo.DEMO_SNAPSHOTS
@@ -350,7 +351,10 @@ def generate_england(root: layout.Root, synthetic_ics: int = SCALES["england"], 
         for snapshot, writer in writers.items():
             writer.close()
             report(0.99, f"Summing snapshot {snapshot.isoformat()} to areas")
-            demo.write_staged_rollup(Path(layout.snapshot_folder(str(staging), snapshot)))
+            folder = Path(layout.snapshot_folder(str(staging), snapshot))
+            demo.write_staged_rollup(folder)
+            demo.write_manifest(folder, demo_manifest("metrics.demo_england", seed, snapshot=snapshot.isoformat(),
+                                                      rows=writer.rows, synthetic_icss=synthetic_ics))
         for snapshot in snapshots:
             demo.publish_snapshot(files, Path(layout.snapshot_folder(str(staging), snapshot)), snapshot)
     rows = {s.isoformat(): w.rows for s, w in writers.items()}

@@ -432,13 +432,15 @@ class Store:
 
     @_memoised
     def period_range(self, snapshot: date) -> tuple[date, date]:
-        """First period start and last period end of the monthly metrics in a snapshot (from the ICS totals when
-        the snapshot has a roll-up: a few thousand rows instead of every practice's)."""
+        """First period start and last period end of the monthly metrics in a snapshot, or of every metric when it
+        holds no monthly one (a load of annual figures only). From the ICS totals when the snapshot has a roll-up:
+        a few thousand rows instead of every practice's."""
         table, where = ("area_values", "AND level = 'ics'") if self.has_rollup(snapshot) else ("metric_values", "")
         frame = self._query(f"""
-            SELECT min(period_start) AS first, max(period_end) AS last FROM {table}
-            WHERE snapshot_date = ? AND breakdown = 'all' {where}
-              AND period_end = last_day(period_start)""", [snapshot])
+            SELECT coalesce(min(period_start) FILTER (WHERE monthly), min(period_start)) AS first,
+                   coalesce(max(period_end) FILTER (WHERE monthly), max(period_end)) AS last
+            FROM (SELECT period_start, period_end, period_end = last_day(period_start) AS monthly FROM {table}
+                  WHERE snapshot_date = ? AND breakdown = 'all' {where})""", [snapshot])
         return frame.at[0, "first"].date(), frame.at[0, "last"].date()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -53,12 +54,17 @@ def base_rows() -> pd.DataFrame:
     return frame.assign(value=100 * frame["numerator"] / frame["denominator"])
 
 
-def make_root(root: Path) -> Path:
-    """A data root holding one small demo-style snapshot (undated April 2024 tree, no manifest)."""
+def make_root(root: Path, synthetic: bool = False) -> Path:
+    """A data root holding one small snapshot (undated April 2024 tree) of real data, as a load of a real file
+    would have left it (its manifest names the file), or of synthetic demo data (no manifest, as the first demo
+    data roots were)."""
     folder = root / f"snapshot_date={BASE_SNAPSHOT.isoformat()}"
     folder.mkdir(parents=True)
     build_orgs().to_parquet(folder / "orgs.parquet", index=False)
     base_rows().to_parquet(folder / "metric_values.parquet", index=False)
+    if not synthetic:
+        (folder / "manifest.json").write_text(json.dumps({"files": [{"name": "base_extract.csv", "sha256": "0" * 64}],
+                                                          "hierarchy": "undated"}))
     return root
 
 

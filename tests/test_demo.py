@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -69,7 +70,9 @@ def test_layout_is_hive_partitioned_snapshots_and_leaves_other_files_alone(demo,
     assert folders == [f"snapshot_date={s.isoformat()}" for s in DEMO_SNAPSHOTS]
     for folder in folders:
         files = sorted(p.name for p in (root / folder).iterdir())
-        assert files == ["area_values.parquet", "metric_values.parquet", "orgs.parquet"]
+        assert files == ["area_values.parquet", "manifest.json", "metric_values.parquet", "orgs.parquet"]
+        manifest = json.loads((root / folder / "manifest.json").read_text())
+        assert manifest["synthetic"] is True and manifest["generator"] == "metrics.demo" and "seed" in manifest
     assert sorted(p.name for p in root.iterdir()) == sorted([*folders, "reference"])  # no staging left behind
     assert (root / "reference" / "keep.txt").read_text() == "not the generator's"
     dates = [r[0] for r in con.execute("select distinct snapshot_date from mv order by 1").fetchall()]

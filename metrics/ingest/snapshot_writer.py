@@ -45,6 +45,7 @@ from metrics.layout import METRIC_VALUES_FILE as METRIC_VALUES
 from metrics.layout import ORGS_FILE as ORGS
 from metrics.layout import ROLLUP_FILE
 from metrics.layout import STAGED_SUFFIX as PART
+from metrics.provenance import provenance
 from metrics.store import write_rollup
 
 PAUSE_ENV, PAUSE_SECONDS_ENV = "ICP_INGEST_PAUSE_AT", "ICP_INGEST_PAUSE_SECONDS"
@@ -81,11 +82,17 @@ class WriteResult:
     rows: int
     new_rows: int
     revised_rows: int
+    synthetic_left_out: date | None = None  # the newest snapshot, not carried over because it is synthetic
 
     def summary(self) -> str:
         """What the snapshot holds, as the command line and the Load data page both report it."""
-        return (f"{self.rows:,} rows ({self.new_rows:,} new, {self.revised_rows:,} revised, the rest carried over "
+        text = (f"{self.rows:,} rows ({self.new_rows:,} new, {self.revised_rows:,} revised, the rest carried over "
                 f"from {self.base or 'nothing'})")
+        if self.synthetic_left_out:
+            text += (f". The newest snapshot before it ({self.synthetic_left_out}) holds synthetic demo data, so "
+                     "nothing was carried over from it: this snapshot starts a real-data lineage and holds only "
+                     "real rows; the demo snapshots stay as they were, marked synthetic")
+        return text
 
 
 def snapshots(root: layout.Root) -> list[tuple[date, str]]:
@@ -96,6 +103,15 @@ def snapshots(root: layout.Root) -> list[tuple[date, str]]:
 def base_snapshot(root: layout.Root) -> tuple[date, str] | None:
     found = snapshots(root)
     return found[-1] if found else None
+
+
+def real_base_snapshot(root: layout.Root) -> tuple[date, str] | None:
+    """The newest snapshot holding real data only: what a new snapshot carries rows over from. Real rows never
+    join synthetic ones in a snapshot, so loading real files on top of the demo starts a real-data lineage."""
+    for day, folder in reversed(snapshots(root)):
+        if not provenance(root, day).synthetic:
+            return day, folder
+    return None
 
 
 def base_orgs(root: layout.Root) -> pd.DataFrame:
@@ -253,7 +269,8 @@ def write_snapshot(root: layout.Root, snapshot: date, metric_rows: pd.DataFrame 
     files = layout.storage(root)
     _prepare_root(files)
     _check_new_snapshot(files, snapshot)
-    base = base_snapshot(files)
+    newest, base = base_snapshot(files), real_base_snapshot(files)
+    left_out = newest[0] if newest is not None and newest != base else None
     staging, inside_root = _staging_dir(files)
     suffix = PART if inside_root else ""
     staged = Path(layout.snapshot_folder(str(staging), snapshot))
@@ -278,6 +295,7 @@ def write_snapshot(root: layout.Root, snapshot: date, metric_rows: pd.DataFrame 
                    "org_code, extract_date, sex, age_band")
         con.close()
         summary = {**manifest, "snapshot": snapshot.isoformat(), "base_snapshot": base[0].isoformat() if base else None,
+                   "synthetic_snapshot_left_out": left_out.isoformat() if left_out else None,
                    "hierarchy": "dated", "rows": rows, "new_rows": new.num_rows - revised, "revised_rows": revised}
         (staged / MANIFEST).write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
         _verify(staged, suffix, rows, len(orgs))
@@ -285,7 +303,7 @@ def write_snapshot(root: layout.Root, snapshot: date, metric_rows: pd.DataFrame 
         target = _publish_to(files, staged, snapshot, suffix)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return WriteResult(snapshot, target, base[0] if base else None, rows, new.num_rows - revised, revised)
+    return WriteResult(snapshot, target, base[0] if base else None, rows, new.num_rows - revised, revised, left_out)
 
 
 def _base_file(files: layout.Storage, base: tuple[date, str] | None, name: str) -> str | None:
