@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from metrics import charts, icons, narrative, reports, ui
+from metrics import charts, icons, meeting, narrative, reports, ui
 from metrics.ui import downloads, navigation
 from metrics.catalogue import catalogue
 from metrics.periods import month_name
@@ -71,6 +71,42 @@ else:
     with st.expander("Board-paper summary of the highlighted metrics"):
         for row in card[card["metric_id"].isin(exceptions["metric_id"])].to_dict("records"):
             st.markdown(f"- {narrative.summary_sentence(catalogue().metric(row['metric_id']), row, area.name)}")
+
+st.subheader("Since last meeting")
+earlier = [d for d in store.snapshots() if d < view.snapshot]
+if not earlier:
+    st.info("No earlier snapshot is held, so there is no previous meeting's view to compare with.")
+else:
+    seen = st.selectbox("Last meeting saw the data as at", earlier[::-1], format_func=lambda d: f"{d:%d %b %Y}",
+                        key="overview_seen_snapshot", help="By default the snapshot before this one: the previous "
+                        "monthly extract, which last month's meeting would have used.")
+    moved = meeting.since_last_meeting(store, area, ui.home_ics(view), view.period, view.snapshot, seen)
+    st.caption(f"{month_name(moved.previous_month)} as at {seen:%d %b %Y} against {month_name(view.period)} as at "
+               f"{view.snapshot:%d %b %Y}.")
+    rag_col, exc_col = st.columns(2)
+    with rag_col:
+        st.markdown(f"**RAG changed ({len(moved.rag_changes)})**")
+        for row in moved.rag_changes.itertuples():
+            st.markdown(f"- {row.metric}: {reports.RAG_LABELS[row.rag_before].lower()} ({row.period_before}) → "
+                        f"**{reports.RAG_LABELS[row.rag].lower()}** ({row.period})")
+    with exc_col:
+        st.markdown(f"**New exceptions ({len(moved.new_exceptions)}), resolved ({len(moved.resolved_exceptions)})**")
+        for row in moved.new_exceptions.itertuples():
+            st.markdown(f"- New: {row.metric} ({row.period}): {row.why}")
+        for row in moved.resolved_exceptions.itertuples():
+            st.markdown(f"- Resolved: {row.metric} (was flagged for {row.period})")
+    fresh = moved.freshness
+    st.markdown(f"**New data this month:** {int(fresh['new_data'].sum())} of {len(fresh)} metrics report a period "
+                f"last month's view did not have; the rest repeat their latest quarterly or annual figure.")
+    with st.expander(f"Figures revised since then ({len(moved.revisions)})"):
+        blanked = set(card.loc[card["value"].isna(), "metric_id"])  # small numbers not shown to this reader
+        st.dataframe(moved.revisions.assign(
+            Before=[catalogue().metric(m).format_value(v) if m not in blanked else "*"
+                    for m, v in zip(moved.revisions["metric_id"], moved.revisions["value_before"])],
+            Now=[catalogue().metric(m).format_value(v) if m not in blanked else "*"
+                 for m, v in zip(moved.revisions["metric_id"], moved.revisions["value"])],
+        ).rename(columns={"metric": "Metric", "period": "Period"})[["Metric", "Period", "Before", "Now"]]
+            if len(moved.revisions) else moved.revisions, hide_index=True, width="stretch")
 
 st.subheader(f"Scorecard, latest period by {month_name(view.period)}")
 st.caption("Each metric's latest published period. RAG is judged against the target where there is one "

@@ -123,3 +123,11 @@ def test_bi_borough_place_is_offered_and_renders(demo_root, monkeypatch, page):
 def test_every_page_marks_synthetic_data(demo_root, monkeypatch, page):
     at = run_page(demo_root, page, monkeypatch, borough="Harrow")
     assert any("Synthetic demo data" in w.value for w in at.warning), "the demo is marked on every page"
+
+
+def test_overview_says_what_moved_since_last_meeting(demo_root, monkeypatch):
+    at = run_page(demo_root, PAGES[0], monkeypatch, borough="Harrow", period="2026-09")
+    assert_clean(at)
+    assert "Since last meeting" in [h.value for h in at.subheader]
+    assert at.selectbox(key="overview_seen_snapshot").value.isoformat() == "2026-09-05"  # the snapshot before
+    assert any(m.value.startswith("**New data this month:**") for m in at.markdown)
