@@ -5,7 +5,9 @@ this one stays small and no part inherits another's memory): it makes the data i
 any area roll-ups it lacks (``store.build_missing_rollups``: data written before roll-ups), then runs the query
 set on the store as shipped against the pandas baseline (``run_queries``), the same queries with the roll-ups
 switched off (``--no-rollups``; answers checked against the shipped store's), and full page renders with the
-app's peak memory (``pages``), with and without roll-ups.
+app's peak memory (``pages``), with and without roll-ups; with ``--browser``, what a user feels in a real Chromium
+(``browser``: each page from navigation until idle and drawn, bytes sent, a borough change, the phone Overview),
+under ``browser`` in each size's entry; ``--browser-only`` skips everything else.
 ``bench.json`` holds the largest size at the top level (``rows``, ``queries`` with ``name``, ``median_ms``,
 ``p95_ms``, ``baseline_median_ms``, ``speedup``; ``page_render_median_ms``; ``peak_rss_mb``), the same figures
 without roll-ups under ``without_rollups`` (speedups against the same pandas timings), and every size under
@@ -15,6 +17,7 @@ without roll-ups under ``without_rollups`` (speedups against the same pandas tim
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import math
 import os
@@ -49,8 +52,21 @@ def _run_part(module: str, root: Path, *extra: str) -> dict:
 
 
 def run_size(size: str, root: Path, args: argparse.Namespace) -> dict:
+    """Every part for one data size, each in a process of its own."""
     # made in a child too, so this process stays small (a part's peak memory must be its own)
     part = {"size": size, **_run_part("run_queries", root, "--prepare", size)}
+    if not args.browser_only:
+        part |= _server_parts(root, args)
+    if args.browser or args.browser_only:
+        options = [arg for option in args.streamlit_option for arg in ("--streamlit-option", option)]
+        part["browser"] = _run_part("browser", root, "--repeats", str(args.browser_repeats), *options)
+    return part
+
+
+def _server_parts(root: Path, args: argparse.Namespace) -> dict:
+    """The query timings and the AppTest page renders, as shipped and (unless ``--shipped-only``) without
+    roll-ups."""
+    part = {}
     repeats = ["--repeats", str(args.repeats), "--baseline-repeats", str(args.baseline_repeats)]
     part["queries"] = _run_part("run_queries", root, *repeats)
     if not args.shipped_only:
@@ -111,9 +127,18 @@ def _without_rollups(part: dict) -> dict | None:
 
 
 def _size_summary(part: dict) -> dict:
+    summary = {"size": part["size"], "generated": part["generated"], "rollups_built": part["rollups_built"]}
+    if "queries" in part:
+        summary |= _server_summary(part)
+    if "browser" in part:
+        summary["browser"] = part["browser"]
+    return summary
+
+
+def _server_summary(part: dict) -> dict:
+    """One size's query and page figures (the growth table's row)."""
     queries = part["queries"]
-    summary = {"size": part["size"], "rows": queries["rows"], "orgs": queries["orgs"],
-               "generated": part["generated"], "rollups_built": part["rollups_built"],
+    summary = {"rows": queries["rows"], "orgs": queries["orgs"],
                "query_median_ms": {q["name"]: q["median_ms"] for q in queries["queries"]},
                "query_median_total_ms": round(sum(q["median_ms"] for q in queries["queries"]), 1),
                "baseline_median_total_ms": round(sum(q["baseline_median_ms"] for q in queries["queries"]), 1),
@@ -121,6 +146,7 @@ def _size_summary(part: dict) -> dict:
                "baseline_process_peak_rss_mb": queries["query_process_peak_rss_mb"]}
     if "pages" in part:
         summary |= {"page_render_median_ms": _render_medians(part["pages"]),
+                    "page_render_cached_median_ms": _render_medians(part["pages"], "cached"),
                     "peak_rss_mb": part["pages"]["peak_rss_mb"]}
     if (without := _without_rollups(part)) is not None:
         summary["without_rollups"] = {
@@ -134,6 +160,9 @@ def compose(parts: list[dict], started: float) -> dict:
     """bench.json: the largest size on top (the store as shipped), the same without roll-ups beside it, every
     size for growth."""
     top = parts[-1]
+    if "queries" not in top:  # --browser-only
+        return {"scale": top["size"], "sizes": [_size_summary(part) for part in parts],
+                "machine": _machine(started, importlib.metadata.version("duckdb"))}
     queries = top["queries"]["queries"]
     result = {
         "scale": top["size"], "rows": top["queries"]["rows"], "snapshot": top["queries"]["snapshot"],
@@ -145,11 +174,16 @@ def compose(parts: list[dict], started: float) -> dict:
     if (without := _without_rollups(top)) is not None:
         result["without_rollups"] = without
     result["sizes"] = [_size_summary(part) for part in parts]
-    result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
-                         "duckdb": top["queries"]["duckdb_version"], "load_average_at_end": os.getloadavg(),
-                         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                         "seconds": round(time.perf_counter() - started)}
+    result["machine"] = _machine(started, top["queries"]["duckdb_version"])
     return result
+
+
+def _machine(started: float, duckdb_version: str) -> dict:
+    """Where and when the run happened, and how long it took."""
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "duckdb": duckdb_version,
+            "load_average_at_end": os.getloadavg(),
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - started)}
 
 
 # ------------------------------------------------------------------------------------------- reports
@@ -159,6 +193,14 @@ def _num(value: float | None, digits: int = 0) -> str:
 
 def report(result: dict) -> None:
     """A short console summary at the end of a run (``--report`` gives the full markdown)."""
+    if "queries" in result:
+        _server_report(result)
+    for size in result["sizes"]:
+        if "browser" in size:
+            print("\n" + "\n".join(_browser_table(size)))
+
+
+def _server_report(result: dict) -> None:
     without = {q["name"]: q for q in result.get("without_rollups", {}).get("queries", [])}
     print(f"\n{result['scale']}: {result['rows']:,} rows")
     print(f"  {'query':32s}{'shipped':>9s}{'p95':>9s}{'cold':>9s}{'pandas':>10s}{'x':>7s}"
@@ -178,7 +220,7 @@ def report(result: dict) -> None:
                   + ", ".join(f"{k} {'met' if v['met'] else 'NOT met'}" for k, v in side["targets"].items()))
     growth = [f"{s['size']} {s['rows']:,} rows, queries {s['query_median_total_ms']:.0f} ms (without roll-ups "
               f"{_num(s.get('without_rollups', {}).get('query_median_total_ms'))} ms, pandas "
-              f"{s['baseline_median_total_ms']:.0f} ms)" for s in result["sizes"]]
+              f"{s['baseline_median_total_ms']:.0f} ms)" for s in result["sizes"] if "rows" in s]
     print("\n  growth: " + "; ".join(growth))
 
 
@@ -249,7 +291,7 @@ def _growth_table(result: dict) -> list[str]:
     lines = [f"| size | rows | practices | roll-ups built | sum of query medians ms, {SHIPPED} | {WITHOUT} | pandas "
              f"| pandas load s (newest snapshot) | pandas process peak MB | app peak MB, {SHIPPED} | {WITHOUT} |",
              "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for size in result["sizes"]:
+    for size in (size for size in result["sizes"] if "rows" in size):
         loads, built = size["baseline_load_seconds"], size.get("rollups_built") or {}
         without = size.get("without_rollups", {})
         built_cell = f"{len(built['rows'])} in {built['seconds']} s" if built.get("rows") else "none needed"
@@ -262,12 +304,66 @@ def _growth_table(result: dict) -> list[str]:
     return lines
 
 
+def _kb(value: float | None) -> str:
+    """Bytes as KB (1,024 bytes), for the tables."""
+    return _num(None if value is None else value / 1024)
+
+
+def _browser_row(label: str, row: dict, server: tuple[float | None, float | None] = (None, None)) -> str:
+    """One line of the browser table: first visit, warm median / p95, its phases, its run on the wire and the
+    server's CPU time, the AppTest render of the same view (uncached, cached), bytes (first visit: HTTP and
+    websocket; warm), what the websocket carried, and what the page drew."""
+    first, kinds = row["first"], row["first"]["ws_bytes_by_kind"]
+    cells = [_num(first["ms"]), _num(row["warm_median_ms"]), _num(row["warm_p95_ms"]),
+             " / ".join(_num(row[f"warm_median_{k}_ms"]) for k in ("boot", "run", "draw")),
+             f"{_num(row.get('warm_median_wire_run_ms'))} / {_num(row.get('warm_median_server_cpu_ms'))}",
+             " / ".join(_num(ms) for ms in server), f"{_kb(first['http_bytes'])} + {_kb(first['ws_bytes'])}",
+             _kb(row["warm_median_bytes_to_browser"]),
+             f"{_kb(kinds.get('plotly_chart', 0))} / {_kb(kinds.get('dataframe', 0))}",
+             f"{row['warm_charts']} / {row['warm_sparklines']} / {row['warm_tables']}"]
+    return f"| {label} | " + " | ".join(cells) + " |"
+
+
+def _browser_heading(size: dict) -> str:
+    """The browser, the number of warm visits, and the server: its first load, memory, idle CPU and options."""
+    browser = size["browser"]
+    options = "".join(f"; streamlit run --{key} {value}" for key, value in browser.get("streamlit_options", {}).items())
+    return (f"{size['size']}, in Chromium {browser['chromium']} at {browser['viewport']['width']}x"
+            f"{browser['viewport']['height']}: {browser['repeats']} warm visits per view; server's first load "
+            f"{_num(browser['server_first_load_ms'])} ms, server peak RSS {_num(browser['server_peak_rss_mb'])} MB, "
+            f"server CPU with one idle session open {_num(browser.get('server_idle_cpu_ms_per_s'))} ms per s{options}")
+
+
+def _browser_table(size: dict) -> list[str]:
+    """Per view, in a real Chromium (``benchmarks/browser.py``), beside the AppTest renders when the run has them."""
+    browser = size["browser"]
+    uncached, cached = size.get("page_render_median_ms", {}), size.get("page_render_cached_median_ms", {})
+    change, phone = browser["borough_change"], browser["phone_overview"]
+    lines = [_browser_heading(size),
+             "| view | first visit ms | warm median | warm p95 | warm boot / run / draw | warm run on the wire / "
+             "server CPU | AppTest render uncached / cached | first visit KB, HTTP + websocket | warm KB | "
+             "websocket KB: Plotly / tables | Plotly charts / sparklines / tables |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, row in browser["pages"].items():
+        lines.append(_browser_row(name, row, (uncached.get(name), cached.get(name))))
+    lines.append(_browser_row(f"borough change ({change['view']}: {change['from']} to {change['to']}, then back "
+                              "and forth)", change))
+    viewport = phone["viewport"]
+    lines.append(_browser_row(f"overview on a phone ({viewport['width']}x{viewport['height']})", phone))
+    return lines
+
+
 def markdown(result: dict) -> str:
-    """The tables benchmarks/README.md quotes, from a bench.json: queries, page renders, targets, growth."""
+    """The tables benchmarks/README.md quotes, from a bench.json: queries, page renders, targets, growth, and the
+    browser's figures per size."""
+    browser = [_browser_table(size) for size in result["sizes"] if "browser" in size]
+    if "queries" not in result:
+        return "\n\n".join("\n".join(lines) for lines in browser)
     head = (f"{result['scale']}: {result['rows']:,} rows, snapshot {result['snapshot']}, month {result['month']}; "
             f"answers: {'all the same' if _all_same(result) else 'SOME DIFFER'} (store vs pandas"
             f"{', and without roll-ups vs shipped' if 'without_rollups' in result else ''})")
-    sections = [[head], _query_table(result), _page_table(result), _target_table(result), _growth_table(result)]
+    sections = [[head], _query_table(result), _page_table(result), _target_table(result), _growth_table(result),
+                *browser]
     return "\n\n".join("\n".join(lines) for lines in sections if lines)
 
 
@@ -289,6 +385,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-pages", action="store_true", help="skip the AppTest page renders")
     parser.add_argument("--shipped-only", action="store_true",
                         help="skip the comparison without roll-ups (queries and pages)")
+    parser.add_argument("--browser", action="store_true",
+                        help="also measure each page in a real Chromium (benchmarks/browser.py)")
+    parser.add_argument("--browser-only", action="store_true",
+                        help="make the data, then only the browser part (no query timings, no AppTest renders)")
+    parser.add_argument("--browser-repeats", type=int, default=10,
+                        help="warm visits per view, and borough changes, in the browser")
+    parser.add_argument("--streamlit-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a further option for the browser part's streamlit run (repeatable)")
     parser.add_argument("--report", metavar="BENCH_JSON", help="print an earlier run's tables as markdown, and stop")
     args = parser.parse_args(argv)
     if args.report:
