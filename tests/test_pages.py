@@ -131,3 +131,8 @@ def test_overview_says_what_moved_since_last_meeting(demo_root, monkeypatch):
     assert "Since last meeting" in [h.value for h in at.subheader]
     assert at.selectbox(key="overview_seen_snapshot").value.isoformat() == "2026-09-05"  # the snapshot before
     assert any(m.value.startswith("**New data this month:**") for m in at.markdown)
+
+
+def test_open_local_mode_says_so(demo_root, monkeypatch):
+    at = run_page(demo_root, PAGES[0], monkeypatch, borough="Harrow")
+    assert any("Open local mode" in w.value for w in at.sidebar.warning)
