@@ -33,7 +33,17 @@ from metrics.settings import REFERENCE_DIR
 HIERARCHY_CSV = REFERENCE_DIR / "nwl_practice_hierarchy_derived.csv"
 LIST_2021_CSV = REFERENCE_DIR / "nhsd_gp_reg_pat_prac_all_2021-01_nwl.csv"
 PLACES_CSV = REFERENCE_DIR / "places.csv"
-ICS_CODE = "QRV"
+
+
+def _the_icb(path) -> str:
+    """The one ICB code every practice of the reference hierarchy carries (QRV, NHS North West London)."""
+    codes = pd.read_csv(path, usecols=["icb_code"], dtype=str)["icb_code"].dropna().unique()
+    if len(codes) != 1:
+        raise ValueError(f"{path}: expected one icb_code, found {sorted(codes)}")
+    return str(codes[0])
+
+
+ICS_CODE = _the_icb(HIERARCHY_CSV)  # the ICS the dashboard serves: from the reference data, not a literal
 ICS_NAME = "NHS North West London"
 NWL_SUB_ICB_CODE = "W2U3Z"
 UNALLOCATED_PCN = "U"
