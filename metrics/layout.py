@@ -274,7 +274,12 @@ def _listed_filesystem_class() -> type:
                     kwargs.setdefault("size", found.size)  # no request for the size
                 elif found is not None and type(self.inner).__name__ == "AzureBlobFileSystem":
                     return _azure_file(self.inner, self.inner._strip_protocol(path), found, kwargs["cache_type"])
-            return self.inner.open(path, mode, **kwargs)
+            handle = self.inner.open(path, mode, **kwargs)
+            if "r" in mode and found is not None and getattr(handle, "_details", "absent") is None:
+                # s3fs reads a file's details (fsspec asks the store: a HEAD) on its first ranged read; the
+                # listing has them already.
+                handle._details = self.info(path)
+            return handle
 
         def ls(self, path: str, detail: bool = True, **kwargs: Any) -> Any:
             return self.inner.ls(path, detail=detail, **kwargs)
