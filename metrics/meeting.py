@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from metrics import reports
@@ -20,7 +19,7 @@ from metrics.areas import Area
 from metrics.periods import month_end, months_before
 from metrics.store import Store
 
-REVISION_TOLERANCE = 0.05  # values are shown to one decimal: a smaller difference is not a revision anyone sees
+SHOWN_DECIMALS = 1  # values are shown to one decimal: a revision nobody can see on the page is not listed
 
 
 @dataclass(frozen=True)
@@ -101,5 +100,6 @@ def _revisions(store: Store, snapshot: date, area: Area, before: pd.DataFrame, p
     again = again[again["area_code"] == area.code][["metric_id", "period_start", "value"]]
     both = before[["metric_id", "metric", "period", "period_start", "value"]].merge(
         again, on=["metric_id", "period_start"], how="left", suffixes=("_before", ""))
-    moved = np.abs(both["value"] - both["value_before"]) >= REVISION_TOLERANCE
+    moved = both["value"].round(SHOWN_DECIMALS) != both["value_before"].round(SHOWN_DECIMALS)
+    moved &= both["value"].notna() & both["value_before"].notna()
     return both.loc[moved, ["metric_id", "metric", "period", "value_before", "value"]].reset_index(drop=True)

@@ -1,9 +1,10 @@
 """The Health & Care Executive (HHaCE) pack: one PowerPoint per borough and month, rebuilt from a snapshot.
 
-Slides: a title slide, a scorecard per priority, the exceptions, one chart per off-track metric (with
-the definition and source in the speaker notes) and a data-quality slide. Everything on a slide is
-derived from one snapshot, so the same command with the same ``--snapshot`` gives the same numbers
-however many snapshots are added later; nothing on a slide mentions other snapshots or the clock.
+Slides: a title slide, a scorecard per priority, the exceptions, what moved since last meeting, one chart per
+off-track metric (with the definition and source in the speaker notes) and a data-quality slide. Everything on a
+slide is derived from one snapshot, so the same command with the same ``--snapshot`` gives the same numbers
+however many snapshots are added later; the one exception, "since last meeting", compares with the snapshot
+before this one, which later snapshots do not change. Nothing on a slide mentions the clock.
 Counts of 1 to 7, and values from which they could be recovered, are suppressed (``*``).
 """
 
@@ -22,7 +23,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from metrics import areas, charts, exports, reports
+from metrics import areas, charts, exports, meeting, reports
 from metrics.areas import Area
 from metrics.catalogue import Metric, catalogue
 from metrics.periods import MONTH_PATTERN, month_end, month_name, month_start, months_before
@@ -62,6 +63,7 @@ class PackData:
     hidden: pd.DataFrame  # per scorecard row: value / change suppressed
     suppressed: list[str] = field(default_factory=list)
     synthetic: bool = False  # every slide says so
+    moved: meeting.SinceLastMeeting | None = None  # against the snapshot before this one
 
 
 def resolve_borough(store: Store, name_or_code: str, snapshot: date) -> Area:
@@ -118,7 +120,8 @@ def gather(store: Store, borough: str, period: str, snapshot: date | str | None 
                            "change": value_hidden | _hidden_changes(store, snap, area, card, period)})
     suppressed = [f"{row.metric} ({row.period})" for row in card[value_hidden].itertuples()]
     return PackData(store, area, period, snap, card, reports.exceptions(card), hidden, suppressed,
-                    synthetic=provenance(store.storage, snap).synthetic)
+                    synthetic=provenance(store.storage, snap).synthetic,
+                    moved=meeting.since_last_meeting(store, area, areas.home_ics(store, snap), period, snap))
 
 
 # --- Slide furniture ----------------------------------------------------------------------------
@@ -299,6 +302,44 @@ def exception_slides(prs, pack: PackData) -> None:
                [1.1, 3.2, 1.2, 1.0, 1.0, 4.8], fills=fills)
 
 
+MEETING_LINES = 16  # lines that fit the slide at 14 pt
+
+
+def meeting_lines(pack: PackData) -> list[str]:
+    """What moved since the last meeting, most decisive first: RAG changes, new and resolved exceptions, new
+    data, revisions (values hidden where this month's are)."""
+    moved = pack.moved
+    hidden = {m for m, h in zip(pack.card["metric_id"], pack.hidden["value"]) if h}
+    lines = [f"RAG changed: {row.metric}, {reports.RAG_LABELS[row.rag_before].lower()} ({row.period_before}) → "
+             f"{reports.RAG_LABELS[row.rag].lower()} ({row.period})" for row in moved.rag_changes.itertuples()]
+    lines += [f"New exception: {row.metric} ({row.period}): {row.why}" for row in moved.new_exceptions.itertuples()]
+    lines += [f"Resolved: {row.metric} (flagged for {row.period} last time)"
+              for row in moved.resolved_exceptions.itertuples()]
+    fresh = moved.freshness
+    lines.append(f"New data: {int(fresh['new_data'].sum())} of {len(fresh)} metrics report a new period; the rest "
+                 "repeat their latest quarterly or annual figure.")
+    for row in moved.revisions.itertuples():
+        metric = catalogue().metric(row.metric_id)
+        before, now = ((exports.SUPPRESSED, exports.SUPPRESSED) if row.metric_id in hidden
+                       else (metric.format_value(row.value_before), metric.format_value(row.value)))
+        lines.append(f"Revised: {row.metric} {row.period}, {before} then, {now} now")
+    if len(lines) > MEETING_LINES:
+        lines = lines[:MEETING_LINES - 1] + [f"... and {len(lines) - MEETING_LINES + 1} more (the Overview lists all)"]
+    return lines
+
+
+def meeting_slide(prs, pack: PackData) -> None:
+    """Since last meeting, against the snapshot before this one (fixed once this one exists, so a rebuilt pack
+    shows the same slide)."""
+    moved = pack.moved
+    if moved is None or moved.empty:
+        return
+    slide = _slide(prs, pack, "Since last meeting",
+                   f"{month_name(moved.previous_month)} as at {_long_date(moved.previous_snapshot)} against "
+                   f"{month_name(pack.period)} as at {_long_date(pack.snapshot)}.")
+    _text(slide, MARGIN, Inches(1.55), SLIDE_WIDTH - 2 * MARGIN, Inches(5.4), meeting_lines(pack), size=14)
+
+
 def trend_start(metric: Metric, period: str) -> str:
     if metric.frequency != "monthly":
         return "2000-01"
@@ -401,6 +442,7 @@ def build_pack(store: Store, borough: str, period: str, snapshot: date | str | N
     title_slide(prs, pack)
     scorecard_slides(prs, pack)
     exception_slides(prs, pack)
+    meeting_slide(prs, pack)
     chart_slides(prs, pack)
     data_quality_slide(prs, pack)
     out = io.BytesIO()

@@ -50,6 +50,7 @@ def test_slides_in_order(harrow):
     assert got[1:1 + len(priorities)] == priorities
     rest = got[1 + len(priorities):]
     assert rest[0] == "Exceptions for discussion"
+    assert rest[rest.index("Since last meeting") - 1].startswith("Exceptions for discussion")
     assert [t for t in rest if t.startswith("Off track:")] == off_track
     assert rest[-1] == "Data quality and notes"
 
@@ -176,3 +177,10 @@ def test_command_line_explains_bad_requests(small_root, tmp_path, monkeypatch, c
     assert main(["pack", *args, "--out", str(tmp_path / "x.pptx")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x.pptx").exists()
+
+
+def test_since_last_meeting_slide_compares_with_the_snapshot_before(harrow):
+    slide = next(texts for texts in pack.slide_texts(harrow[0]) if texts[0] == "Since last meeting")
+    text = " ".join(slide)
+    assert "August 2026 as at 5 September 2026 against September 2026 as at 5 October 2026" in text
+    assert "New data:" in text

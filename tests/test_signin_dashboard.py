@@ -123,7 +123,7 @@ def test_signed_out_browser_gets_the_sign_in_screen_and_nothing_else(browser, pr
 
 def test_pcn_director_sees_their_practices_and_no_one_elses(browser, practices):
     signed_in(browser, "sphere")
-    text = browser.open(f"/frailty?borough=Harrow&pcn={SPHERE}&metric=falls_admissions_65_plus", "Practices in")
+    browser.open(f"/frailty?borough=Harrow&pcn={SPHERE}&metric=falls_admissions_65_plus", "Practices in")
     mine = practices.loc[practices["pcn_code"] == SPHERE, "org_name"]
     assert any(name in browser.sent() for name in mine), "their own practices are sent"
     other_pcn = practices.loc[(practices["borough_code"] == HARROW) & (practices["pcn_code"] != SPHERE),
