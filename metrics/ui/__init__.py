@@ -247,7 +247,8 @@ def page_header(title: str, question: str, view: ViewState) -> None:
                    "not from NHS data; downloads and packs say so too. Data & definitions shows each snapshot's "
                    "sources.", icon=":material/science:")
     where = f"{view.pcn_name}, {view.borough}" if view.pcn else view.borough
-    st.caption(f"{question}  \n**{where}** · {month_name(view.period)} · data as at {view.snapshot:%d %b %Y}")
+    mode = "" if auth.sign_in_configured() else " · :material/lock_open: open local mode, no sign-in"
+    st.caption(f"{question}  \n**{where}** · {month_name(view.period)} · data as at {view.snapshot:%d %b %Y}{mode}")
 
 
 def for_screen(frame: pd.DataFrame, area_code: str | None = None) -> pd.DataFrame:
