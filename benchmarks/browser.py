@@ -62,14 +62,11 @@ import base64
 import contextlib
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -81,6 +78,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from benchmarks.pages import APP, BOROUGH, VIEWS
+from benchmarks.server import free_port, stop, wait_until_serving
 from metrics.settings import DATA_ROOT_ENV
 
 PROJECT = Path(APP).parent
@@ -92,7 +90,6 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "i
 QUIET_MS = 150
 POLL_MS = 50  # how often this process asks; the page's own clock times the idle point, to its 10 ms checks
 TIMEOUT_MS = 180_000
-STARTUP_TIMEOUT_S = 120
 IDLE_SECONDS = 3
 WARMUP_PATH = "/load-data"
 CHANGE_VIEW, OTHER_BOROUGH = "frailty", "Westminster"
@@ -154,39 +151,6 @@ QUIET_JS = f"() => {{ const b = window.__icpBench; return !!b && b.idleSince !==
 
 
 # ------------------------------------------------------------------------------------------- the server
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_serving(process: subprocess.Popen, base: str, log: Path) -> None:
-    """Poll the server's health check until it answers 200, or fail with its log."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer on {base} within {STARTUP_TIMEOUT_S} s")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Stop the server and anything it started: its own process group, and only that."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 @contextlib.contextmanager
 def serve(root: str, options: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """``streamlit run app.py`` over ``root`` on a free localhost port (headless), with any further Streamlit
@@ -202,10 +166,10 @@ def serve(root: str, options: dict[str, str] | None = None) -> Iterator[tuple[st
                                    start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_until_serving(process, base, log)
+        wait_until_serving(process, base, lambda: log.read_text(errors="replace")[-2000:])
         yield base, process
     finally:
-        _stop(process)
+        stop(process)
         log.unlink(missing_ok=True)
 
 

@@ -51,12 +51,9 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 import urllib.request
 import warnings
@@ -68,21 +65,16 @@ from typing import Any
 
 import pytest
 
+from benchmarks.server import free_port, stop, wait_until_serving
+
 PROJECT = Path(__file__).resolve().parent.parent
 SIGNIN_APP = PROJECT / "tests" / "apps" / "signin_app.py"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-STARTUP_TIMEOUT_S = 120
 SIGNIN_TIMEOUT_MS = 60_000
 CLIENT_ID = "icp-dashboard-test"
 CLIENT_SECRET = "not-a-secret-test-only"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- the identity provider ---------------------------------------------------------------------------------------
@@ -199,30 +191,13 @@ def start_signin_app(script: Path, provider: OidcProvider, folder: Path, *, env:
              "--server.fileWatcherType", "none"],
             cwd=folder, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     app = StreamlitApp(url=f"http://127.0.0.1:{port}", process=process, folder=folder, log_path=log_path)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {app.log()}")
-        try:
-            with urllib.request.urlopen(f"{app.url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return app
-        except OSError:
-            time.sleep(0.3)
-    stop_app(app)
-    raise RuntimeError(f"streamlit did not answer on {app.url} within {STARTUP_TIMEOUT_S} s: {app.log()}")
+    wait_until_serving(process, app.url, app.log)
+    return app
 
 
 def stop_app(app: StreamlitApp) -> None:
     """Stop the server's whole process group (SIGTERM, then SIGKILL after 15 s)."""
-    process = app.process
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    stop(app.process)
 
 
 # --- the browser ---------------------------------------------------------------------------------------------------

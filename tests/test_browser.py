@@ -10,18 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from benchmarks.server import free_port, stop, wait_until_serving
 from metrics import exports, pack
 from metrics.demo import generate_demo
 
@@ -29,18 +26,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-STARTUP_TIMEOUT_S = 120
 RUN_TIMEOUT_MS = 90_000
 # The download test: the practice comparison on a PCN's frailty page (charts 0 and 1 are the SPC chart and
 # the trend); falls among Sphere PCN's practices include counts of 1-7, so suppression must show.
 DOWNLOAD_PATH = "/frailty?borough=Harrow&pcn=U89806&period=2026-09&metric=falls_admissions_65_plus"
 DOWNLOAD_CONTROL = 2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_streamlit(script: Path, data_root: Path) -> tuple[subprocess.Popen, str]:
@@ -53,29 +43,9 @@ def start_streamlit(script: Path, data_root: Path) -> tuple[subprocess.Popen, st
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=script.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {process.stdout.read().decode(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return process, base
-        except OSError:
-            time.sleep(0.5)
-    stop(process)
-    raise RuntimeError(f"streamlit did not answer on {base} within {STARTUP_TIMEOUT_S} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop the server and anything it started (its renderer's Chromium): the whole process group."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    wait_until_serving(process, base, lambda: process.stdout.read().decode(errors="replace")
+                       if process.poll() is not None else "")
+    return process, base
 
 
 @pytest.fixture(scope="module")
