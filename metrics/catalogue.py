@@ -30,6 +30,25 @@ BREAKDOWN_LABEL: dict[str, str] = {
     "age_band": "Age band",
     "sex": "Sex",
 }
+# How one group of a breakdown is named on a chart or in a table: "IMD quintile 1 (most deprived)", not "1".
+BREAKDOWN_VALUE_PREFIX: dict[str, str] = {"imd_quintile": "IMD quintile ", "age_band": "Aged "}
+# Age standardisation a metric is compared with between practices and PCNs (see Metric.age_standardisation).
+Standardisation = Literal["indirect"]
+STANDARDISATION_LABEL: dict[str, str] = {
+    "indirect": "age-standardised (indirect, against NWL's age-specific rates)",
+}
+
+
+def breakdown_value_label(breakdown: str, value: str) -> str:
+    """A group's name as a reader sees it: 'IMD quintile 1 (most deprived)', 'Aged 65-69', 'Female'.
+
+    >>> breakdown_value_label("imd_quintile", "1 (most deprived)"), breakdown_value_label("sex", "Male")
+    ('IMD quintile 1 (most deprived)', 'Male')
+    >>> breakdown_value_label("age_band", "65-69"), breakdown_value_label("age_band", "Under 40")
+    ('Aged 65-69', 'Under 40')
+    """
+    prefix = BREAKDOWN_VALUE_PREFIX.get(breakdown, "")
+    return f"{prefix}{value}" if value[:1].isdigit() else value
 
 
 class _Strict(BaseModel):
@@ -148,6 +167,20 @@ class Metric(_Strict):
     # OHID Fingertips indicator IDs whose exports load into this metric (python -m metrics ingest --format fingertips).
     fingertips_indicator_ids: tuple[int, ...] = ()
     spc_changes: tuple[SpcChange, ...] = ()
+    # Compared between practices and PCNs as an age-standardised rate (from its age_band rows): "indirect" is an
+    # indirectly standardised rate against NWL's age-specific rates (PHEindicatormethods calculate_ISRate).
+    age_standardisation: Standardisation | None = None
+
+    @model_validator(mode="after")
+    def _standardised_from_age_bands(self) -> "Metric":
+        if self.age_standardisation and ("age_band" not in self.breakdowns or self.statistic != "rate"):
+            raise ValueError(f"metric {self.id}: age_standardisation needs a rate with an age_band breakdown")
+        return self
+
+    @property
+    def standardisation_label(self) -> str | None:
+        """'age-standardised (indirect, ...)' for a standardised metric's comparisons, else None."""
+        return STANDARDISATION_LABEL[self.age_standardisation] if self.age_standardisation else None
 
     @property
     def units(self) -> UnitSpec:

@@ -36,11 +36,12 @@ SERIES_COLOURS = [NHS_BLUE, NHS_DARK_GREY, NHS_AQUA_GREEN, NHS_PURPLE, NHS_LIGHT
 RAG_COLOURS = {"green": NHS_GREEN, "amber": NHS_WARM_YELLOW, "red": NHS_RED, "grey": NHS_MID_GREY}
 COMPARISON_COLOURS = {
     "better": NHS_GREEN, "similar": NHS_WARM_YELLOW, "worse": NHS_RED,
-    "higher": NHS_DARK_BLUE, "lower": NHS_LIGHT_BLUE,
+    "higher": NHS_DARK_BLUE, "lower": NHS_LIGHT_BLUE, "not_compared": NHS_MID_GREY,
 }
 COMPARISON_LABELS = {
     "better": "Significantly better", "similar": "Not significantly different", "worse": "Significantly worse",
     "higher": "Significantly higher", "lower": "Significantly lower",
+    "not_compared": "Not compared (missing or suppressed)",
 }
 FUNNEL_COLOURS = {"better": NHS_GREEN, "worse": NHS_RED, "similar": NHS_MID_GREY,
                   "higher": NHS_DARK_BLUE, "lower": NHS_LIGHT_BLUE, "not_compared": NHS_PALE_GREY}

@@ -179,9 +179,12 @@ def _apportion(totals: np.ndarray, shares: np.ndarray) -> np.ndarray:
     return (floor + (rank < shortfall)).astype(np.int64)
 
 
-def _cell_eta(eta: np.ndarray, cells: Cells, unit: str) -> np.ndarray:
-    """Cell link values shifted so the cells' weighted mean equals the unit's own value."""
-    effects, shares = cells.effects[None, :, None], cells.shares[:, :, None]
+def _cell_eta(eta: np.ndarray, cells: Cells, unit: str, reference: np.ndarray | None = None) -> np.ndarray:
+    """Cell link values shifted so the cells' weighted mean equals the unit's own value: weighted by the unit's
+    own mix, or by a ``reference`` mix (1 x cell), so that a unit whose mix differs from it (an older list) has a
+    crude value that differs for that reason alone, which standardisation then removes."""
+    effects = cells.effects[None, :, None]
+    shares = (cells.shares if reference is None else reference)[:, :, None]
     if unit != "percent":
         return eta[:, None, :] + effects - np.log((shares * np.exp(effects)).sum(1, keepdims=True))
     target = _expit(eta)[:, None, :]
@@ -290,7 +293,8 @@ def _generic_blocks(ctx: Context, profile: Profile) -> list[Block]:
     eta = ctx.predictor(profile)[:, grouping.first]
     cells = _cells(category_splits(metric.breakdowns, profile, ctx.units), len(ctx.units.codes))
     counts = _apportion(totals, cells.shares)
-    numerators = _numerators(ctx.rng, counts, _cell_eta(eta, cells, metric.unit), grouping, metric.unit)
+    reference = cells.shares.mean(0, keepdims=True) if profile.age_drives_rate else None
+    numerators = _numerators(ctx.rng, counts, _cell_eta(eta, cells, metric.unit, reference), grouping, metric.unit)
     return _blocks(ctx, metric.id, cells, counts[..., grouping.group], numerators)
 
 

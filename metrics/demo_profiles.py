@@ -88,6 +88,7 @@ def cohort_share(cohort: str, share_65: np.ndarray, child_factor: np.ndarray,
 FEMALE_SHARE: dict[str, float] = {
     "adults": 0.50, "age_65": 0.55, "age_75": 0.58, "people_60_74": 0.52,
     "health_check_offered": 0.53, "at_risk_u65": 0.53, "children_2_3": 0.49, "births_quarter": 0.49,
+    "diabetes_register": 0.44, "diabetes_new_12m": 0.43,
 }
 
 
@@ -103,6 +104,12 @@ HEALTH_CHECK_BANDS = AgeBands(("40-49", "50-59", "60-74"), (0.40, 0.33, 0.27), (
 CERVICAL_BANDS = AgeBands(("25-49", "50-64"), (0.68, 0.32), (-0.1, 0.5))
 FLU_65_BANDS = AgeBands(("65-74", "75-84", "85+"), (0.55, 0.32, 0.13), (-0.2, 0.2, 0.5))
 COVID_75_BANDS = AgeBands(("75-79", "80-84", "85+"), (0.40, 0.32, 0.28), (-0.2, 0.1, 0.4))
+# The European Standard Population 2013's bands from 65 (OHID's for 65+ indicators). Older lists hold many more of
+# the oldest old (care homes), so practices' age mixes differ enough for age standardisation to matter.
+OLDER_BANDS = AgeBands(("65-69", "70-74", "75-79", "80-84", "85-89", "90+"), (0.29, 0.25, 0.19, 0.13, 0.085, 0.055),
+                       (-0.6, -0.3, 0.0, 0.4, 0.9, 1.2))
+# The National Diabetes Audit's age groups.
+DIABETES_BANDS = AgeBands(("Under 40", "40-64", "65-79", "80+"), (0.08, 0.50, 0.32, 0.10), (-0.3, -0.1, 0.4, 0.7))
 
 # Ethnic-group effects (ETHNICITY order) on the link scale, before centring on the practice value.
 ETHNICITY_EFFECTS: dict[str, tuple[float, ...]] = {
@@ -115,6 +122,7 @@ ETHNICITY_EFFECTS: dict[str, tuple[float, ...]] = {
     "obesity": (-0.20, 0.45, 0.10, 0, -0.10, -0.20),
     "wsic": (0.25, 0.15, 0.00, 0, -0.05, -0.40),  # on the odds of not being "Well"
     "urgent_care": (0.05, 0.20, 0.10, 0, 0.05, -0.25),  # on the log rate of A&E attendances
+    "diabetes_care": (0.05, -0.20, -0.25, 0, -0.15, -0.55),  # NDA: care processes and targets, by ethnic group
 }
 
 FLU_CURVE = (0.12, 0.55, 0.80, 0.90, 0.96, 1.0)  # share of the season's final uptake reached by Sep..Feb
@@ -150,6 +158,9 @@ class Profile:
     sex_effects: tuple[float, float] = (0.0, 0.0)
     curve: tuple[float, ...] = ()  # cumulative within a flu season (monthly) or financial year (quarterly)
     noise_sd: float = 0.04
+    # Age bands carry their own rates about NWL's age mix, so an older list has a higher crude rate at the same
+    # underlying (age-standardised) rate; otherwise a unit's bands are centred on its own value.
+    age_drives_rate: bool = False
 
 
 def per_1000(rate: float) -> float:
@@ -199,11 +210,14 @@ PROFILES: dict[str, Profile] = {
     "frail_mdt_care_plan": Profile(
         0.40, "frail_expected", practice_sd=0.45, deprivation=0.15, trend=0.12,
         steps=(Step(HARROW, INTERVENTION_START, 0.62),)),
+    # Admission rates rise steeply with age within 65+ (about 5x from 65-69 to 90+; falls about 13x).
     "emergency_admissions_65_plus": Profile(
         2000, "age_65", practice_sd=0.12, deprivation=-0.25, trend=0.01, winter=0.10,
-        borough_effects={HILLINGDON: 0.05}, steps=(Step(HARROW, INTERVENTION_START, float(np.log(0.85))),)),
+        borough_effects={HILLINGDON: 0.05}, steps=(Step(HARROW, INTERVENTION_START, float(np.log(0.85))),),
+        age_bands=OLDER_BANDS, age_effects=(0.0, 0.26, 0.59, 0.96, 1.28, 1.57), age_drives_rate=True),
     "falls_admissions_65_plus": Profile(
-        170, "age_65", practice_sd=0.15, deprivation=-0.1, trend=-0.01, winter=0.06),
+        170, "age_65", practice_sd=0.15, deprivation=-0.1, trend=-0.01, winter=0.06,
+        age_bands=OLDER_BANDS, age_effects=(0.0, 0.47, 1.03, 1.61, 2.14, 2.56), age_drives_rate=True),
     "care_home_admissions_65_plus": Profile(
         400, "age_65", practice_sd=0.25, deprivation=-0.15, trend=-0.03, borough_effects={HILLINGDON: 0.15}),
     "carers_identified": Profile(0.02, "list", practice_sd=0.45, trend=0.06),
@@ -215,13 +229,18 @@ PROFILES: dict[str, Profile] = {
     "length_of_stay_14_plus": Profile(0.13, "inpatients", flow=True, practice_sd=0.25, trend=-0.02, winter=0.06),
     "length_of_stay_21_plus": Profile(0.07, "inpatients", flow=True, practice_sd=0.3, trend=-0.02, winter=0.08),
     "reablement_at_home_91_days": Profile(0.82, "reablement", flow=True, practice_sd=0.3, trend=0.02),
+    # NDA: younger people with diabetes receive fewer care processes and meet fewer targets.
     "diabetes_8_care_processes": Profile(
-        0.45, "diabetes_register", practice_sd=0.4, deprivation=0.2, trend=0.08),
+        0.45, "diabetes_register", practice_sd=0.4, deprivation=0.2, trend=0.08, ethnicity="diabetes_care",
+        age_bands=DIABETES_BANDS, age_effects=(-0.7, -0.1, 0.25, 0.05), sex_effects=(-0.02, 0.02)),
     "diabetes_3_treatment_targets": Profile(
-        0.38, "diabetes_register", practice_sd=0.3, deprivation=0.2, trend=0.05),
+        0.38, "diabetes_register", practice_sd=0.3, deprivation=0.2, trend=0.05, ethnicity="diabetes_care",
+        age_bands=DIABETES_BANDS, age_effects=(-0.8, -0.15, 0.3, 0.2), sex_effects=(-0.08, 0.08)),
     "diabetes_diagnosis_rate": Profile(0.80, "diabetes_expected", practice_sd=0.25, deprivation=-0.05, trend=0.03),
     "diabetes_structured_education": Profile(
-        0.12, "diabetes_new_12m", flow=True, practice_sd=0.5, deprivation=0.15, trend=0.10),
+        0.12, "diabetes_new_12m", flow=True, practice_sd=0.5, deprivation=0.15, trend=0.10,
+        ethnicity="diabetes_care", age_bands=DIABETES_BANDS, age_effects=(0.1, 0.1, -0.2, -0.6),
+        sex_effects=(0.03, -0.03)),
     "smi_physical_health_checks": Profile(0.50, "smi_register", practice_sd=0.4, deprivation=0.1, trend=0.08),
     "ld_annual_health_checks": Profile(
         0.70, "ld_register", practice_sd=0.35, deprivation=0.1, trend=0.05),

@@ -16,10 +16,11 @@ import pandas as pd
 from metrics import areas
 from metrics.areas import Area
 from metrics.catalogue import Level, Metric, catalogue
-from metrics.periods import is_in_season, month_end, period_label
+from metrics.periods import is_in_season, month_end, month_start, period_label
 from metrics.provenance import SYNTHETIC_LABEL, provenance
 from metrics.store import Store
-from metrics.stats import compare_to_benchmark, slope_index_of_inequality, value_ci, xmr
+from metrics.stats import (compare_to_benchmark, expected_events, indirectly_standardised_rate,
+                           slope_index_of_inequality, value_ci, xmr)
 
 RAG_LABELS = {"green": "On track", "amber": "Near", "red": "Off track", "grey": "No judgement"}
 AMBER_TOLERANCE = 0.05  # within 5% (relative) of the target counts as amber, not red
@@ -88,6 +89,8 @@ def rag(metric: Metric, value: float, target: float | None, vs_benchmark: str) -
     if not metric.judged or np.isnan(value):
         return "grey", "no data" if metric.judged else "no judgement (neutral metric)"
     if target is None:
+        if vs_benchmark == "not_compared":  # no NWL figure (or no interval) to judge against
+            return "grey", "no NWL figure to compare with"
         colour = {"better": "green", "similar": "amber", "worse": "red"}[vs_benchmark]
         return colour, "NWL figure"
     if metric.judge(value - target) != "worse":
@@ -150,6 +153,21 @@ def with_spc(metric: Metric, area_rows: pd.DataFrame, target: float | None, chan
     rows = rows.assign(mean=result.mean, lower_limit=result.lower_limit, upper_limit=result.upper_limit,
                        point_type=result.point_type)
     return rows, result
+
+
+def spc_phases(store: Store, snapshot: date, metric: Metric, area: Area, choice: str = "auto") -> tuple[
+        list[date], str]:
+    """The dates from which an area's SPC limits are recalculated, and how to say so: the changes the catalogue
+    declares for the area or an area containing it (``"auto"``), none (``"none"``), or a month a user chose
+    (``"2025-04"``)."""
+    if choice == "none":
+        return [], "one set of limits over the whole series (recalculation switched off)"
+    if choice == "auto":
+        declared = metric.spc_changes_for(areas.with_ancestors(store, snapshot, area))
+        words = "; ".join(f"limits recalculated from {c.date:%b %Y}: {c.reason}" for c in declared)
+        return [c.date for c in declared], words or "one set of limits (no change in the service is declared)"
+    start = month_start(choice).date()
+    return [start], f"limits recalculated from {start:%b %Y}, as chosen"
 
 
 def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFrame,
@@ -262,10 +280,62 @@ def compare_within(store: Store, snapshot: date, metric: Metric, parent: Area, l
     frame = store.aggregate(snapshot, (metric.id,), level, within=(parent.level, parent.code),
                             start=start.date(), end=month_end(month))
     frame = with_ci(frame[frame["period_start"] == start])
+    benchmark = scorecard_value(store, snapshot, metric, parent, month)
+    standardised = standardised_rows(store, snapshot, metric, level, start, month,
+                                     within=(parent.level, parent.code)) if metric.age_standardisation else None
+    if standardised is not None and len(standardised):  # without age-band rows the crude rates are compared
+        # Areas with older populations have more admissions for that reason alone: compare like with like.
+        frame = with_standardised(frame, metric, standardised)
+        own = standardised_rows(store, snapshot, metric, parent.level, start, month, area_codes=(parent.code,))
+        benchmark = float(own["value"].iloc[0]) if len(own) else None
     frame["area_name"] = frame["area_code"].map(names).fillna(frame["area_code"])
-    frame = against_benchmark(frame, metric, scorecard_value(store, snapshot, metric, parent, month))
+    frame = against_benchmark(frame, metric, benchmark)
     frame["period_label"] = period_label(metric.frequency, start)
     return frame.sort_values("value", ascending=False).reset_index(drop=True)
+
+
+STANDARDISED_COLUMNS = ("numerator", "denominator", "expected", "value", "lower", "upper")
+
+
+def standardised_rows(store: Store, snapshot: date, metric: Metric, level: Level, start: pd.Timestamp, month: str,
+                      area_codes: tuple[str, ...] | None = None,
+                      within: tuple[Level, str] | None = None) -> pd.DataFrame:
+    """Per area at ``level`` for the period starting ``start``: observed events (numerator) and population
+    (denominator) summed over the metric's age bands, the events expected at NWL's age-specific rates in the same
+    period (expected), and the indirectly standardised rate with its 95% CI (value, lower, upper; exact below 10
+    events, Byar's from 10, as PHEindicatormethods' calculate_ISRate). Bands NWL has no population in are left
+    out; an area whose every band is suppressed has no value."""
+    end = month_end(month)
+    bands = store.aggregate(snapshot, (metric.id,), level, area_codes=area_codes, within=within,
+                            breakdown="age_band", start=start.date(), end=end)
+    nwl = areas.home_ics(store, snapshot)
+    reference = store.aggregate(snapshot, (metric.id,), "ics", area_codes=(nwl.code,), breakdown="age_band",
+                                start=start.date(), end=end)
+    reference = reference[(reference["period_start"] == start) & (reference["denominator"] > 0)]
+    bands = bands[bands["period_start"] == start].merge(
+        reference[["breakdown_value", "numerator", "denominator"]], on="breakdown_value", suffixes=("", "_ref"))
+    rows = []
+    for code, group in bands.groupby("area_code", sort=False):
+        people = group["denominator"].fillna(0.0).to_numpy()
+        ref = (group["numerator_ref"].to_numpy(), group["denominator_ref"].to_numpy())
+        triple = (indirectly_standardised_rate(group["numerator"].to_numpy(), people, *ref,
+                                               multiplier=metric.multiplier)
+                  if group["numerator"].notna().any() else (np.nan, np.nan, np.nan))
+        rows.append((code, group["numerator"].sum(min_count=1), people.sum(), expected_events(people, *ref),
+                     *triple))
+    return pd.DataFrame(rows, columns=["area_code", *STANDARDISED_COLUMNS])
+
+
+def with_standardised(frame: pd.DataFrame, metric: Metric, standardised: pd.DataFrame) -> pd.DataFrame:
+    """A comparison frame with its values replaced by the age-standardised ones, counts by the age bands' sums they
+    are made from (the crude rate of those counts kept as ``crude_value``), and a ``standardisation`` column
+    saying so, for charts and tables."""
+    out = frame.drop(columns=[c for c in STANDARDISED_COLUMNS if c in frame]).merge(
+        standardised, on="area_code", how="left")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["crude_value"] = out["numerator"] / out["denominator"] * metric.multiplier
+    out["standardisation"] = metric.standardisation_label
+    return out
 
 
 def against_benchmark(frame: pd.DataFrame, metric: Metric, benchmark: float) -> pd.DataFrame:

@@ -134,20 +134,29 @@ def value_ci(unit: str, numerator: ArrayLike, denominator: ArrayLike,
 
 def compare_to_benchmark(lower: ArrayLike, upper: ArrayLike, benchmark: ArrayLike,
                          polarity: str) -> np.ndarray:
-    """Fingertips-style comparison: 'better', 'worse', 'similar' (CI overlaps) or 'higher'/'lower'.
+    """Fingertips-style comparison: 'better', 'worse', 'similar' (CI overlaps) or 'higher'/'lower', and
+    'not_compared' where there is nothing to compare.
 
-    An area differs significantly when its confidence interval excludes the benchmark value.
+    An area differs significantly when its confidence interval excludes the benchmark value. A missing
+    (NaN) or suppressed value has no interval, and a missing benchmark gives nothing to compare with: either
+    is 'not_compared', never 'similar' (Fingertips shows such areas uncoloured, "not compared").
 
     >>> compare_to_benchmark([60, 40], [70, 50], 52, "higher_is_better").tolist()
     ['better', 'worse']
+    >>> compare_to_benchmark([float("nan"), 45], [float("nan"), 55], 52, "lower_is_better").tolist()
+    ['not_compared', 'similar']
+    >>> str(compare_to_benchmark(45, 55, None, "neutral"))
+    'not_compared'
     """
-    lo, hi, bench = (np.asarray(a, dtype=float) for a in (lower, upper, benchmark))
+    lo, hi, bench = (np.asarray(np.nan if a is None else a, dtype=float) for a in (lower, upper, benchmark))
     above, below = lo > bench, hi < bench
+    missing = np.isnan(lo) | np.isnan(hi) | np.isnan(bench)
     if polarity == "neutral":
-        return np.select([above, below], ["higher", "lower"], "similar")
-    good_high = polarity == "higher_is_better"
-    return np.select([above, below], ["better" if good_high else "worse", "worse" if good_high else "better"],
-                     "similar")
+        high, low = "higher", "lower"
+    else:
+        good_high = polarity == "higher_is_better"
+        high, low = ("better", "worse") if good_high else ("worse", "better")
+    return np.select([missing, above, below], ["not_compared", high, low], "similar")
 
 
 # --- standardised rates and ratios ------------------------------------------------------------------------
@@ -264,6 +273,17 @@ def _observed_expected(counts: ArrayLike, populations: ArrayLike, reference_coun
     observed = float(x) if x.ndim == 0 else float(np.nansum(x))
     expected = float(np.sum(np.nan_to_num(ref_x) / ref_n * np.nan_to_num(n)))
     return observed, expected, float(np.nansum(ref_x) / np.sum(ref_n))
+
+
+def expected_events(populations: ArrayLike, reference_counts: ArrayLike, reference_populations: ArrayLike) -> float:
+    """Events a population would have at the reference's band-specific rates: E of an indirectly standardised
+    ratio (sum of n x_ref / n_ref, missing values as zero, as ``calculate_ISRatio``), which a standardised funnel
+    plots O / E against.
+
+    >>> expected_events([100, 50], [10, 40], [1000, 400])
+    6.0
+    """
+    return _observed_expected(0.0, populations, reference_counts, reference_populations)[1]
 
 
 def _standardised_triple(observed: float, expected: float, confidence: float,
@@ -472,33 +492,68 @@ def funnel_limits(denominator: ArrayLike, average: float, statistic: str = "prop
 
 
 def funnel_significance(numerator: ArrayLike, denominator: ArrayLike, statistic: str = "proportion",
-                        multiplier: float = 1.0) -> list[str]:
-    """Each unit against the pooled average, as ``phe_funnel_significance``.
+                        multiplier: float = 1.0, *, average: float | None = None,
+                        tau2: float | None = None) -> list[str]:
+    """Each unit against an average, as ``phe_funnel_significance`` (and FunnelPlotR with overdispersion).
 
     Labels are ``high_998``, ``high_95``, ``low_95``, ``low_998`` or ``not_significant``; a unit with a
     missing numerator or a missing or non-positive denominator is left out of the average and labelled
     ``not_applicable``. Proportions compare x/n with the ``sigma_adjustment`` limits; crude rates compare
-    the pooled rate with each unit's exact (under 10 events) or Byar's limits. The labels do not depend
-    on ``multiplier``, which is accepted for symmetry with :func:`funnel_limits`.
+    the average with each unit's exact (under 10 events) or Byar's limits. The labels do not depend
+    on ``multiplier``, which is accepted for symmetry with :func:`funnel_limits` and sets the scale of a given
+    ``average``.
+
+    ``average`` is the benchmark, on :func:`funnel_limits`' scale (a proportion 0-1, a rate per
+    ``multiplier``, a ratio's target); None pools the units, as the package does. ``statistic="ratio"`` takes
+    observed counts and expected counts (an indirectly standardised ratio, or a rate's events against those
+    expected at the average) and judges them about ``average`` (default 1): for ``tau2`` 0 or None as a crude
+    rate per expected event (E x average outside O's exact or Byar's limits, so a practice with no events and one
+    or two expected is not flagged, as it would be against the continuous Poisson funnel); for ``tau2`` > 0, O / E
+    against FunnelPlotR's exp(+/- z sqrt(1/E + tau2)).
+    Proportions with ``tau2`` > 0 take FunnelPlotR's arcsine limits; a crude rate takes no tau2 (judge it as a
+    ratio of observed to expected events instead).
 
     >>> funnel_significance([10, 500, 990], [1000, 1000, 1000])
     ['low_998', 'not_significant', 'high_998']
+    >>> funnel_significance([10, 500, 990], [1000, 1000, 1000], average=0.3, tau2=0.005)
+    ['low_998', 'high_95', 'high_998']
+    >>> funnel_significance([130, 100, float("nan")], [100, 100, 100], "ratio")
+    ['high_95', 'not_significant', 'not_applicable']
     """
     x = np.atleast_1d(np.asarray(numerator, dtype=float))
     n = np.atleast_1d(np.asarray(denominator, dtype=float))
     if np.any(x < 0):
         raise ValueError("funnel numerators must be zero or more")
+    tau2 = _checked_tau2(0.0 if tau2 is None and statistic == "ratio" else tau2, statistic)
     valid = ~np.isnan(x) & (n > 0)
-    average = x[valid].sum() / n[valid].sum()
+    if average is not None:
+        average = float(average) / (multiplier if statistic != "ratio" else 1.0)
+    elif statistic == "ratio":
+        average = 1.0
+    else:
+        average = x[valid].sum() / n[valid].sum()
     if statistic == "proportion":
         if np.any(x[valid] > n[valid]):
             raise ValueError("proportion numerators must not exceed their denominator")
-        labels = _proportion_labels(x, n, average)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            labels = _limit_labels(x / n, funnel_limits(n, average, "proportion", tau2=tau2)) \
+                if tau2 else _proportion_labels(x, n, average)
     elif statistic == "rate":
         labels = _rate_labels(x, n, average)
-    else:
-        raise ValueError(f"statistic must be 'proportion' or 'rate', got {statistic!r}")
+    elif tau2:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = x / n
+        labels = _limit_labels(ratio, funnel_limits(n, average, "ratio", tau2=tau2))
+    else:  # O against E x target with O's exact (under 10) or Byar's limits, as a crude rate per expected event
+        labels = _rate_labels(x, n, average)
     return [str(label) if ok else "not_applicable" for label, ok in zip(labels, valid)]
+
+
+def _limit_labels(values: np.ndarray, limits: dict[str, np.ndarray]) -> np.ndarray:
+    """Labels of values against :func:`funnel_limits` at their own denominators."""
+    return np.select(
+        [values > limits["upper_998"], values > limits["upper_95"], values < limits["lower_998"],
+         values < limits["lower_95"]], ["high_998", "high_95", "low_998", "low_95"], "not_significant")
 
 
 def _proportion_labels(x: np.ndarray, n: np.ndarray, average: float) -> np.ndarray:

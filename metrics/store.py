@@ -346,6 +346,28 @@ class Store:
             ORDER BY period_start, numerator, denominator""",
             [snapshot, "all", [metric_id], None, None, ics_code, ics_code, start, start, end, end])
 
+    @_memoised
+    def practice_expected_counts(self, snapshot: date, metric_id: str, ics_code: str, start: date,
+                                 end: date) -> pd.DataFrame:
+        """Every practice's observed events, registered population and events expected at the ICS's own
+        age-specific rates (its ``age_band`` rows), without names or codes: what an age-standardised funnel's
+        overdispersion is estimated from. As ``practice_counts``: the same for every reader with access, and
+        practice rows leave only as these counts. A suppressed band (numerator null) adds neither observed nor
+        expected events, as ``aggregate`` adds it to neither numerator nor denominator."""
+        if not self._scope_filter(snapshot)[0]:
+            return pd.DataFrame(columns=["period_start", "numerator", "denominator", "expected"])
+        return self._query(f"""
+            WITH bands AS ({_VALUES_AGGREGATE.format(area="org_code", filters=_FILTERS.format(within="ics_code"))}),
+            reference AS (
+                SELECT period_start, breakdown_value, sum(numerator) / sum(denominator) AS rate
+                FROM bands GROUP BY ALL HAVING sum(denominator) > 0)
+            SELECT period_start, sum(numerator) AS numerator, sum(denominator) AS denominator,
+                   sum(denominator * rate) AS expected
+            FROM bands JOIN reference USING (period_start, breakdown_value)
+            GROUP BY period_start, area_code
+            ORDER BY period_start, numerator, denominator, expected""",
+            [snapshot, "age_band", [metric_id], None, None, ics_code, ics_code, start, start, end, end])
+
     def practice_in_scope(self, snapshot: date, borough_code: str | None, pcn_code: str | None) -> bool:
         """Whether a practice of this borough and PCN may be shown at practice level (for messages; the SQL
         filters regardless)."""

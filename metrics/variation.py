@@ -18,7 +18,7 @@ from metrics.areas import Area
 from metrics.catalogue import Metric
 from metrics.periods import month_end
 from metrics.store import Store
-from metrics.stats import funnel_limits, overdispersion
+from metrics.stats import funnel_limits, funnel_significance, overdispersion
 
 # Registered patients aged 65+ are this metric's denominator: the age profile used to find similar practices.
 AGE_PROFILE_METRIC = "emergency_admissions_65_plus"
@@ -39,16 +39,18 @@ class Dispersion:
     tau2: float
     units: int
     adjusted: bool
+    standardisation: str | None = None  # e.g. "age-standardised (indirect, ...)": values and limits are
 
     @property
     def note(self) -> str:
-        """What the chart says about its limits."""
+        """What the chart says about its values and limits."""
+        values = f"Rates {self.standardisation}. " if self.standardisation else ""
         if self.phi != self.phi:
-            return ("Plain limits: overdispersion could not be estimated (too few practices, or too many with no "
-                    "events).")
+            return (f"{values}Plain limits: overdispersion could not be estimated (too few practices, or too many "
+                    "with no events).")
         if self.adjusted:
-            return f"Limits widened for overdispersion (phi = {self.phi:.2f}, from {self.units} practices)."
-        return f"Plain limits (phi = {self.phi:.2f}, from {self.units} practices: no overdispersion shown)."
+            return f"{values}Limits widened for overdispersion (phi = {self.phi:.2f}, from {self.units} practices)."
+        return f"{values}Plain limits (phi = {self.phi:.2f}, from {self.units} practices: no overdispersion shown)."
 
 
 NO_DISPERSION = Dispersion(phi=float("nan"), tau2=0.0, units=0, adjusted=False)
@@ -56,20 +58,24 @@ NO_DISPERSION = Dispersion(phi=float("nan"), tau2=0.0, units=0, adjusted=False)
 
 def dispersion(counts: pd.DataFrame, metric: Metric, average: float, adjust: bool = True) -> Dispersion:
     """phi and tau2 of practices about ``average`` (numerator and denominator columns; suppressed rows left
-    out): proportions on the arcsine scale, rates as observed against expected events (a ratio, SHMI-style)."""
+    out): proportions on the arcsine scale, rates as observed against expected events (a ratio, SHMI-style),
+    expected at the average rate, or at NWL's age-specific rates for an age-standardised metric (an ``expected``
+    column)."""
     rows = counts.dropna(subset=["numerator", "denominator"])
     rows = rows[rows["denominator"] > 0]
+    label = metric.standardisation_label if "expected" in rows and rows["expected"].notna().any() else None
     if len(rows) < 3:
-        return NO_DISPERSION
+        return Dispersion(**{**NO_DISPERSION.__dict__, "standardisation": label})
     with np.errstate(divide="ignore", invalid="ignore"):
         if metric.statistic == "proportion":
             found = overdispersion(rows["numerator"], rows["denominator"], "proportion")
         else:
-            found = overdispersion(rows["numerator"], _expected(rows["denominator"], average, metric), "ratio")
+            found = overdispersion(rows["numerator"], _expected(rows, average, metric), "ratio")
     if not (np.isfinite(found.phi) and np.isfinite(found.tau2)):
         # Log z-scores of practices with no events are infinite; past the 10% trimmed away, phi cannot be found.
-        return Dispersion(phi=float("nan"), tau2=0.0, units=found.n, adjusted=False)
-    return Dispersion(phi=found.phi, tau2=found.tau2, units=found.n, adjusted=adjust and overdispersed(found))
+        return Dispersion(phi=float("nan"), tau2=0.0, units=found.n, adjusted=False, standardisation=label)
+    return Dispersion(phi=found.phi, tau2=found.tau2, units=found.n, adjusted=adjust and overdispersed(found),
+                      standardisation=label)
 
 
 def overdispersed(found) -> bool:
@@ -79,39 +85,64 @@ def overdispersed(found) -> bool:
     return found.phi > 1 and found.n * found.phi > chi2.ppf(OVERDISPERSION_TEST, found.n - 1)
 
 
-def _expected(denominators, average: float, metric: Metric) -> np.ndarray:
-    """Events a practice would have at the average rate: its denominator times the rate."""
-    return np.asarray(denominators, dtype=float) * average / metric.multiplier
+def _expected(rows: pd.DataFrame, average: float, metric: Metric) -> np.ndarray:
+    """Events each practice would have at NWL's rates: its ``expected`` column where it is age-standardised (at
+    NWL's age-specific rates), else its denominator times the average rate."""
+    if "expected" in rows:
+        return rows["expected"].to_numpy(dtype=float)
+    return rows["denominator"].to_numpy(dtype=float) * average / metric.multiplier
+
+
+def _as_ratio(metric: Metric, spread: Dispersion) -> bool:
+    """Rates are judged as observed against expected events (a ratio about 1) when standardised or when the limits
+    are widened for overdispersion; otherwise crude rates take OHID's exact Poisson limits."""
+    return metric.statistic == "rate" and (bool(spread.standardisation) or (spread.adjusted and spread.tau2 > 0))
+
+
+def _tau2(spread: Dispersion) -> float:
+    return spread.tau2 if spread.adjusted else 0.0
 
 
 def _limits(metric: Metric, denominators: np.ndarray, average: float,
             spread: Dispersion = NO_DISPERSION) -> dict[str, np.ndarray]:
     """Funnel limits on the metric's scale (funnel_limits takes a proportion on the 0-1 scale, a rate per
-    multiplier, a ratio's expected events), widened by tau2 when the dispersion is adjusted for."""
-    if spread.adjusted and spread.tau2 > 0:
-        if metric.statistic == "proportion":
-            return funnel_limits(denominators, average / metric.multiplier, statistic="proportion",
-                                 multiplier=metric.multiplier, tau2=spread.tau2)
-        return funnel_limits(_expected(denominators, average, metric), average, statistic="ratio", tau2=spread.tau2)
-    centre = average / metric.multiplier if metric.statistic == "proportion" else average
-    return funnel_limits(denominators, centre, statistic=metric.statistic, multiplier=metric.multiplier)
+    multiplier, a ratio's expected events), widened by tau2 when the dispersion is adjusted for. A ratio's limits
+    are drawn at the events expected at the average rate (for a standardised metric, those of a practice with
+    NWL's age mix)."""
+    if _as_ratio(metric, spread):
+        expected = np.asarray(denominators, dtype=float) * average / metric.multiplier
+        if _tau2(spread):
+            return funnel_limits(expected, average, statistic="ratio", tau2=_tau2(spread))
+        # Plain: OHID's exact Poisson funnel per expected event, the limits funnel_significance judges by.
+        return {k: v * average for k, v in funnel_limits(expected, 1.0, statistic="rate").items()}
+    if metric.statistic == "proportion":
+        return funnel_limits(denominators, average / metric.multiplier, statistic="proportion",
+                             multiplier=metric.multiplier, tau2=_tau2(spread) or None)
+    return funnel_limits(denominators, average, statistic="rate", multiplier=metric.multiplier)
+
+
+def _events(practices: pd.DataFrame, metric: Metric) -> np.ndarray:
+    """Each practice's numerator; where a frame carries only values, the count they were made from."""
+    if "numerator" in practices:
+        return practices["numerator"].to_numpy(dtype=float)
+    return practices["value"].to_numpy(dtype=float) * practices["denominator"].to_numpy(dtype=float) / metric.multiplier
 
 
 def funnel_frame(practices: pd.DataFrame, metric: Metric, average: float,
                  spread: Dispersion = NO_DISPERSION) -> pd.DataFrame:
-    """Label each practice against funnel limits round ``average`` at its own denominator; a suppressed or
-    missing value is not compared."""
-    limits = _limits(metric, practices["denominator"].to_numpy(), average, spread)
-    value = practices["value"].to_numpy()
-    label = np.select(
-        [value > limits["upper_998"], value > limits["upper_95"], value < limits["lower_998"],
-         value < limits["lower_95"]],
-        ["high_998", "high_95", "low_998", "low_95"], "not_significant")
+    """Label each practice against funnel limits round ``average`` at its own denominator (its own expected
+    events for a ratio), with ``stats.funnel_significance``; a suppressed or missing value is not compared."""
+    events = np.where(practices["value"].isna(), np.nan, _events(practices, metric))
+    if _as_ratio(metric, spread):
+        found = funnel_significance(events, _expected(practices, average, metric), "ratio", tau2=_tau2(spread))
+    else:
+        found = funnel_significance(events, practices["denominator"].to_numpy(dtype=float), metric.statistic,
+                                    metric.multiplier, average=average, tau2=_tau2(spread) or None)
+    label = np.where(np.array(found) == "not_applicable", "not_compared", np.array(found))
     verdict = np.select(
-        [np.char.startswith(label.astype(str), "high"), np.char.startswith(label.astype(str), "low")],
-        [metric.judge(1) or "higher", metric.judge(-1) or "lower"], "similar")
-    missing = np.isnan(value.astype(float))
-    label, verdict = np.where(missing, "not_compared", label), np.where(missing, "not_compared", verdict)
+        [np.char.startswith(label.astype(str), "high"), np.char.startswith(label.astype(str), "low"),
+         label == "not_compared"],
+        [metric.judge(1) or "higher", metric.judge(-1) or "lower", "not_compared"], "similar")
     return practices.assign(funnel=label, funnel_label=[FUNNEL_LABELS[x] for x in label], funnel_verdict=verdict)
 
 
@@ -135,7 +166,12 @@ def practices_against_nwl(store: Store, snapshot: date, metric: Metric, scope: A
     if practices.empty or average is None:
         return pd.DataFrame(), None, NO_DISPERSION
     start = practices["period_start"].iloc[0]
-    everyone = store.practice_counts(snapshot, metric.id, nwl.code, start.date(), month_end(month))
+    standardised = "standardisation" in practices
+    if standardised:  # NWL's rate from the same age-band rows the practices' expected events come from
+        average = float(reports.standardised_rows(store, snapshot, metric, "ics", start, month,
+                                                  area_codes=(nwl.code,))["value"].iloc[0])
+    counts = store.practice_expected_counts if standardised else store.practice_counts
+    everyone = counts(snapshot, metric.id, nwl.code, start.date(), month_end(month))
     spread = dispersion(everyone[everyone["period_start"] == start], metric, average, adjust)
     practices = reports.against_benchmark(practices, metric, average)
     practices["pcn_name"] = practices["area_code"].map(pcn_names).fillna(areas.UNALLOCATED)

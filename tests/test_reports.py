@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from metrics import reports
+from metrics import reports, variation
 from metrics.catalogue import catalogue
 from metrics.areas import Area
 from metrics.store import Store
@@ -41,6 +43,7 @@ def test_rag_rules():
     no_target = catalogue().metric("emergency_admissions_65_plus")
     assert reports.rag(no_target, 10, None, "worse") == ("red", "NWL figure")
     assert reports.rag(catalogue().metric("wsic_stable"), 19, None, "worse")[0] == "grey"
+    assert reports.rag(no_target, 10, None, "not_compared") == ("grey", "no NWL figure to compare with")
 
 
 def test_lower_is_better_target_direction():
@@ -200,3 +203,94 @@ def test_declared_changes_apply_to_the_area_and_those_inside_it():
     metric = catalogue().metric("emergency_admissions_65_plus")
     assert [c.date.isoformat() for c in metric.spc_changes_for({"U89806", "E09000015", "QRV"})] == ["2025-04-01"]
     assert metric.spc_changes_for({"E09000005", "QRV"}) == ()
+
+
+# --- age-standardised comparisons (emergency and falls admissions 65+) ------------------------------------------
+
+OLDER = ("emergency_admissions_65_plus", "falls_admissions_65_plus")
+
+
+@pytest.fixture(scope="module")
+def older_store(tmp_path_factory) -> Store:
+    from metrics.demo import generate_demo
+
+    root = tmp_path_factory.mktemp("older_demo")
+    generate_demo(root, snapshots=(date(2026, 10, 5),), metric_ids=OLDER)
+    return Store(root)
+
+
+def _harrow_pcn(store: Store, snap) -> Area:
+    from metrics import areas
+
+    code, name = sorted(areas.pcns_in(store, snap, Area("E09000015", "Harrow", "borough")).items())[0]
+    return Area(code, name, "pcn")
+
+
+@pytest.mark.parametrize("metric_id", OLDER)
+def test_practices_are_compared_as_indirectly_age_standardised_rates(older_store, metric_id):
+    from metrics import areas
+    from metrics.stats import indirectly_standardised_rate
+
+    metric, snap = catalogue().metric(metric_id), older_store.snapshots()[-1]
+    pcn, nwl = _harrow_pcn(older_store, snap), areas.home_ics(older_store, snap)
+    frame = reports.compare_within(older_store, snap, metric, pcn, "practice", "2026-09", {}).set_index("area_code")
+    assert (frame["standardisation"] == metric.standardisation_label).all() and "age-standardised" in \
+        metric.standardisation_label
+    start = frame["period_start"].iloc[0].date()
+    bands = older_store.aggregate(snap, (metric_id,), "practice", within=("pcn", pcn.code), breakdown="age_band",
+                                  start=start, end=start.replace(day=30))
+    ref = older_store.aggregate(snap, (metric_id,), "ics", area_codes=(nwl.code,), breakdown="age_band",
+                                start=start, end=start.replace(day=30)).set_index("breakdown_value")
+    assert list(ref.index) == ["65-69", "70-74", "75-79", "80-84", "85-89", "90+"]
+    for code, rows in bands.groupby("area_code"):
+        rows = rows.set_index("breakdown_value").loc[ref.index]
+        want = indirectly_standardised_rate(rows["numerator"], rows["denominator"], ref["numerator"],
+                                            ref["denominator"], multiplier=100_000)
+        assert frame.loc[code, ["value", "lower", "upper"]].tolist() == pytest.approx(list(want))
+        assert frame.loc[code, "numerator"] == rows["numerator"].sum()
+        assert frame.loc[code, "crude_value"] == pytest.approx(1e5 * rows["numerator"].sum() / rows["denominator"].sum())
+    # The benchmark is the PCN's own standardised rate; NWL's standardised rate is its crude rate.
+    own = reports.standardised_rows(older_store, snap, metric, "pcn", frame["period_start"].iloc[0], "2026-09",
+                                    area_codes=(pcn.code,))
+    assert frame["benchmark"].iloc[0] == pytest.approx(own["value"].iloc[0])
+    whole = reports.standardised_rows(older_store, snap, metric, "ics", frame["period_start"].iloc[0], "2026-09",
+                                      area_codes=(nwl.code,))
+    assert whole["value"].iloc[0] == pytest.approx(1e5 * ref["numerator"].sum() / ref["denominator"].sum())
+    practices, average, spread = variation.practices_against_nwl(older_store, snap, metric, pcn, "2026-09", {}, {})
+    assert average == pytest.approx(whole["value"].iloc[0]) and spread.standardisation
+    assert practices.set_index("area_code")["value"].to_dict() == pytest.approx(frame["value"].to_dict())
+
+
+def test_an_older_list_has_a_higher_crude_than_standardised_rate(older_store):
+    """In the demo, admission rates rise with age within 65+: practices whose over-65s are older have crude rates
+    above their standardised rates, which is what standardisation removes."""
+    from metrics import areas
+
+    metric, snap = catalogue().metric(OLDER[0]), older_store.snapshots()[-1]
+    nwl = areas.home_ics(older_store, snap)
+    frame = reports.compare_within(older_store, snap, metric, nwl, "practice", "2026-09", {})
+    start = frame["period_start"].iloc[0].date()
+    bands = older_store.aggregate(snap, (metric.id,), "practice", breakdown="age_band", start=start,
+                                  end=start.replace(day=30))
+    old = bands[bands["breakdown_value"].isin(["85-89", "90+"])].groupby("area_code")["denominator"].sum() / \
+        bands.groupby("area_code")["denominator"].sum()
+    ratio = (frame.set_index("area_code")["crude_value"] / frame.set_index("area_code")["value"]).dropna()
+    assert np.corrcoef(old.reindex(ratio.index), ratio)[0, 1] > 0.9
+    assert ratio.max() > 1.1 and ratio.min() < 0.85  # age mix alone moves crude rates by 10% or more
+
+
+def test_every_practices_expected_events_leave_without_codes_and_only_with_access(older_store):
+    from metrics import areas
+    from metrics.access import Scope
+
+    snap = older_store.snapshots()[-1]
+    nwl = areas.home_ics(older_store, snap)
+    counts = older_store.practice_expected_counts(snap, OLDER[0], nwl.code, date(2026, 9, 1), date(2026, 9, 30))
+    assert list(counts.columns) == ["period_start", "numerator", "denominator", "expected"]
+    assert len(counts) == len(older_store.orgs(snap, "practice"))
+    assert counts["expected"].sum() == pytest.approx(counts["numerator"].sum())  # NWL's own rates
+    narrow = older_store.scoped(Scope(pcns=frozenset({_harrow_pcn(older_store, snap).code})))
+    pd.testing.assert_frame_equal(narrow.practice_expected_counts(snap, OLDER[0], nwl.code, date(2026, 9, 1),
+                                                                  date(2026, 9, 30)), counts)
+    assert older_store.scoped(Scope.nothing()).practice_expected_counts(
+        snap, OLDER[0], nwl.code, date(2026, 9, 1), date(2026, 9, 30)).empty

@@ -161,6 +161,18 @@ def test_compare_to_benchmark():
     assert list(compare_to_benchmark(lower, upper, 52, "neutral")) == ["higher", "lower", "similar"]
 
 
+@pytest.mark.parametrize("polarity", ["higher_is_better", "lower_is_better", "neutral"])
+def test_missing_or_suppressed_values_and_benchmarks_are_not_compared(polarity):
+    # A suppressed value has no interval (NaN); a missing benchmark gives nothing to compare with.
+    lower, upper = np.array([np.nan, 45.0, 45.0, np.nan]), np.array([np.nan, 55.0, np.nan, 55.0])
+    assert list(compare_to_benchmark(lower, upper, 52, polarity)) == [
+        "not_compared", "similar", "not_compared", "not_compared"]
+    assert list(compare_to_benchmark([45.0, 60.0], [55.0, 70.0], np.nan, polarity)) == ["not_compared"] * 2
+    assert str(compare_to_benchmark(45.0, 55.0, None, polarity)) == "not_compared"
+    assert list(compare_to_benchmark(pd.Series([45.0, None]), pd.Series([55.0, None]), 50, polarity)) == [
+        "similar", "not_compared"]
+
+
 # --- funnel plots ------------------------------------------------------------------------------------------
 
 FUNNEL_COLUMNS = {"lower_95": "Lower2s0025limit", "upper_95": "Upper2s0025limit",
@@ -541,3 +553,45 @@ def test_sii_missing_and_invalid_inputs():
         slope_index_of_inequality(rows.value, np.zeros(10), standard_errors=rows.se)
     with pytest.raises(ValueError, match="strictly between 0"):
         slope_index_of_inequality(rows.value, rows.population, standard_errors=rows.se, value_type="proportion")
+
+
+# --- funnel significance against a benchmark, with overdispersion and for ratios ------------------------------
+
+def test_funnel_significance_against_a_given_average_follows_the_drawn_limits():
+    rng = np.random.default_rng(11)
+    n = rng.integers(50, 5000, 400).astype(float)
+    x = rng.binomial(n.astype(int), np.clip(rng.normal(0.6, 0.05, 400), 0, 1)).astype(float)
+    for tau2 in (None, 0.004):
+        limits = funnel_limits(n, 0.58, "proportion", multiplier=100, tau2=tau2)
+        p = 100 * x / n
+        expected = np.select([p > limits["upper_998"], p > limits["upper_95"], p < limits["lower_998"],
+                              p < limits["lower_95"]], ["high_998", "high_95", "low_998", "low_95"], "not_significant")
+        found = funnel_significance(x, n, "proportion", 100, average=58, tau2=tau2)
+        assert found == expected.tolist()
+        assert len(set(found)) >= 3  # the check would catch a constant answer
+    # The benchmark matters: the pooled average (about 60%) labels differently from 58%.
+    assert funnel_significance(x, n) != funnel_significance(x, n, average=0.58)
+
+
+def test_ratio_significance_uses_funnelplotr_limits_with_tau2_and_exact_counts_without():
+    observed, expected = np.array([0.0, 0.0, 30.0, 180.0, 60.0]), np.array([1.4, 9.0, 20.0, 120.94, 80.0])
+    plain = funnel_significance(observed, expected, "ratio")
+    # No events where 1.4 were expected happens one time in four: not flagged; none where 9 were expected is.
+    assert plain[0] == "not_significant" and plain[1] == "low_998"
+    limits = funnel_limits(expected, 1.0, "ratio", tau2=0.02841023)
+    adjusted = funnel_significance(observed, expected, "ratio", tau2=0.02841023)
+    ratio = observed / expected
+    assert adjusted[3] == ("high_998" if ratio[3] > limits["upper_998"][3] else
+                           "high_95" if ratio[3] > limits["upper_95"][3] else "not_significant")
+    assert adjusted[2] in ("high_95", "not_significant") and plain[2] in ("high_95", "high_998")
+    with pytest.raises(ValueError, match="tau2"):
+        funnel_significance([10], [100], "rate", tau2=0.1)
+
+
+def test_expected_events_are_the_reference_rates_applied_to_the_population():
+    from metrics.stats import expected_events, indirectly_standardised_ratio
+
+    people, ref_x, ref_n = [500, 300, 100], [50, 90, 80], [10000, 6000, 2000]
+    e = expected_events(people, ref_x, ref_n)
+    assert e == pytest.approx(500 * 0.005 + 300 * 0.015 + 100 * 0.04)
+    assert indirectly_standardised_ratio(14, people, ref_x, ref_n, multiplier=1)[0] == pytest.approx(14 / e)

@@ -5,7 +5,7 @@ import pandas as pd
 
 from metrics.catalogue import catalogue
 from metrics.stats import funnel_limits
-from metrics.variation import dispersion, funnel_curve, funnel_frame, nearest_neighbours
+from metrics.variation import NO_DISPERSION as NO_SPREAD, dispersion, funnel_curve, funnel_frame, nearest_neighbours
 
 SCREENING = catalogue().metric("breast_screening_coverage")
 ADMISSIONS = catalogue().metric("emergency_admissions_65_plus")
@@ -90,3 +90,26 @@ def test_too_many_practices_without_events_leave_the_plain_limits():
     practices["value"] = 100_000 * practices["numerator"] / practices["denominator"]
     spread = dispersion(practices, ADMISSIONS, 1000.0)
     assert not spread.adjusted and "could not be estimated" in spread.note
+
+
+def test_practices_are_labelled_by_the_tested_stats_function():
+    from metrics.stats import funnel_significance
+
+    practices = _overdispersed(11)
+    spread = dispersion(practices, SCREENING, 60.0)
+    for given in (NO_SPREAD, spread):
+        labels = funnel_frame(practices, SCREENING, 60.0, given)["funnel"].tolist()
+        tau2 = given.tau2 if given.adjusted else None
+        assert labels == funnel_significance(practices["numerator"], practices["denominator"], "proportion", 100,
+                                             average=60.0, tau2=tau2)
+
+
+def test_standardised_rates_are_judged_against_their_own_expected_events():
+    # Same observed and population; the second practice's older patients make 30 admissions expected, not 20.
+    practices = pd.DataFrame({"numerator": [30.0, 30.0], "denominator": [1000.0, 1000.0],
+                              "expected": [20.0, 30.0], "value": [3000.0, 2000.0]})
+    everyone = pd.concat([practices] * 5, ignore_index=True)
+    spread = dispersion(everyone, ADMISSIONS, 2000.0)
+    assert spread.standardisation and "age-standardised" in spread.note
+    out = funnel_frame(practices, ADMISSIONS, 2000.0, spread)
+    assert list(out["funnel"]) == ["high_95", "not_significant"]
