@@ -244,9 +244,18 @@ def _target_off_scale(spec: ChartSpec) -> bool:
         frame["lower"].min() - span <= spec.target <= frame["upper"].max() + span)
 
 
+def _standardised_note(spec: ChartSpec) -> str:
+    """Age-standardised values say so wherever they are drawn (the frame's ``standardisation`` column)."""
+    if "standardisation" not in spec.data or spec.data["standardisation"].isna().all():
+        return ""
+    return f"Rates are {spec.data['standardisation'].dropna().iloc[0]}."
+
+
 def _off_scale_note(spec: ChartSpec) -> str:
-    """A comparison says in words what it does not draw: a target off its scale."""
-    return f"Target {spec.metric.format_value(spec.target)} is off the scale." if _target_off_scale(spec) else ""
+    """A comparison says in words what it does not draw (a target off its scale) and what its values are (an
+    age-standardised rate)."""
+    off = f"Target {spec.metric.format_value(spec.target)} is off the scale." if _target_off_scale(spec) else ""
+    return " ".join(note for note in (_standardised_note(spec), off) if note)
 
 
 @register("comparison", columns=("area_name", "benchmark", "vs_benchmark"), options=("benchmark_label",),
@@ -278,21 +287,42 @@ def comparison_chart(spec: ChartSpec) -> go.Figure:
     return style(fig, spec, height=max(320, 150 + 28 * len(frame)))
 
 
-@register("breakdown", columns=("breakdown_value",))
+def _group_labels(frame: pd.DataFrame) -> list[str]:
+    """Each group's name with its size (the denominator; left out where it is suppressed)."""
+    names = frame["group"] if "group" in frame else frame["breakdown_value"]
+    return [f"{name}<br>n = {size:,.0f}" if size == size else str(name)
+            for name, size in zip(names, frame["denominator"])]
+
+
+def _breakdown_note(spec: ChartSpec) -> str:
+    """What the colours of a breakdown mean: each group against the area's overall value."""
+    if "vs_benchmark" not in spec.data:
+        return ""
+    return f"Colour: each group against {spec.area} overall (95% CI); n: the group's size."
+
+
+@register("breakdown", columns=("breakdown_value",), notes=_breakdown_note)
 def breakdown_chart(spec: ChartSpec) -> go.Figure:
-    """One bar per group (ethnicity, IMD quintile, ...) with 95% CI, and the overall figure as a line."""
-    metric, frame = spec.metric, spec.data
-    fig = go.Figure(go.Bar(
-        x=frame["breakdown_value"], y=frame["value"], marker={"color": NHS_BLUE},
-        error_y={"type": "data", "symmetric": False, "array": frame["upper"] - frame["value"],
-                 "arrayminus": frame["value"] - frame["lower"], "color": NHS_DARK_GREY},
-        customdata=_custom(frame, "breakdown_value"), hovertemplate=_hover(metric), name=metric.short_title))
+    """One bar per group (ethnicity, IMD quintile, ...) with 95% CI and its size, coloured as Fingertips colours
+    subgroups against the area's overall value (the line)."""
+    metric, frame = spec.metric, spec.data.assign(group_label=lambda f: _group_labels(f))
+    fig = go.Figure()
+    verdicts = frame["vs_benchmark"] if "vs_benchmark" in frame else pd.Series("", index=frame.index)
+    for verdict, rows in frame.groupby(verdicts, sort=False):
+        fig.add_trace(go.Bar(
+            x=rows["group_label"], y=rows["value"],
+            marker={"color": COMPARISON_COLOURS.get(verdict, NHS_BLUE)},
+            error_y={"type": "data", "symmetric": False, "array": rows["upper"] - rows["value"],
+                     "arrayminus": rows["value"] - rows["lower"], "color": NHS_DARK_GREY},
+            customdata=_custom(rows, "group" if "group" in rows else "breakdown_value"),
+            hovertemplate=_hover(metric), name=COMPARISON_LABELS.get(verdict, metric.short_title),
+            showlegend=bool(verdict)))
     if spec.overall is not None:
         fig.add_hline(y=spec.overall, line={"color": NHS_DARK_BLUE, "dash": "dot", "width": 2},
                       annotation_text=f"All {metric.format_value(spec.overall)}", annotation_position="top left")
-    fig.update_xaxes(title=None, type="category")
+    fig.update_xaxes(title=None, type="category", categoryorder="array", categoryarray=list(frame["group_label"]))
     fig.update_yaxes(title=axis_title(metric))
-    return style(fig, spec, height=360)
+    return style(fig, spec, height=380)
 
 
 # Making Data Count colours, as NHSRplotthedots uses them.

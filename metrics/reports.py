@@ -7,6 +7,7 @@ figure on screen is auditable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -15,7 +16,7 @@ import pandas as pd
 
 from metrics import areas
 from metrics.areas import Area
-from metrics.catalogue import Level, Metric, catalogue
+from metrics.catalogue import Level, Metric, breakdown_value_label, catalogue
 from metrics.periods import is_in_season, month_end, month_start, period_label
 from metrics.provenance import SYNTHETIC_LABEL, provenance
 from metrics.store import Store
@@ -359,7 +360,10 @@ def snapshot_table(store: Store) -> pd.DataFrame:
 
 
 def breakdown(store: Store, snapshot: date, metric: Metric, area: Area, kind: str, month: str) -> pd.DataFrame:
-    """One inequality breakdown (e.g. by IMD quintile) for an area at the latest period by ``month``."""
+    """One inequality breakdown (e.g. by IMD quintile) for an area at the latest period by ``month``, in the
+    groups' natural order, each named as a reader would ("IMD quintile 1 (most deprived)") and compared with the
+    area's overall value as Fingertips compares subgroups (its 95% CI excludes the overall value: better / worse,
+    or higher / lower for a neutral metric; a suppressed group is not compared)."""
     start = latest_period_start(store, snapshot, metric, area, month)
     if start is None:
         return pd.DataFrame()
@@ -367,7 +371,29 @@ def breakdown(store: Store, snapshot: date, metric: Metric, area: Area, kind: st
                             breakdown=kind, start=start.date(), end=month_end(month))
     frame = with_ci(frame[frame["period_start"] == start])
     frame["period_label"] = period_label(metric.frequency, start)
-    return frame.sort_values("breakdown_value").reset_index(drop=True)
+    frame["breakdown"] = kind
+    frame["group"] = [breakdown_value_label(kind, str(v)) for v in frame["breakdown_value"]]
+    frame = against_benchmark(frame, metric, scorecard_value(store, snapshot, metric, area, month))
+    order = sorted(frame["breakdown_value"], key=group_order)
+    return frame.set_index("breakdown_value", drop=False).loc[order].reset_index(drop=True)
+
+
+_LAST_GROUPS = ("Other", "Not stated", "Unknown")
+
+
+def group_order(value: str) -> tuple:
+    """Groups in their natural order: ages and quintiles by their first number ('Under 40' first), names
+    alphabetically with 'Other' and 'Not stated' last.
+
+    >>> sorted(["80+", "40-64", "Under 40", "65-79"], key=group_order)
+    ['Under 40', '40-64', '65-79', '80+']
+    >>> sorted(["White", "Not stated", "Asian", "Other"], key=group_order)
+    ['Asian', 'White', 'Other', 'Not stated']
+    """
+    digits = re.match(r"(Under )?(\d+)", value)
+    if digits:
+        return (0, -1 if digits.group(1) else int(digits.group(2)), value)
+    return (2 if value in _LAST_GROUPS else 1, _LAST_GROUPS.index(value) if value in _LAST_GROUPS else 0, value)
 
 
 def slope_index(quintiles: pd.DataFrame, metric: Metric):

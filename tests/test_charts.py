@@ -86,3 +86,33 @@ def test_the_off_scale_note_is_part_of_the_subtitle_exports_read():
                             benchmark_label="Borough", target=75)
     assert charts.subtitle(spec) == "Dots. Target 75.0% is off the scale."
     assert charts.figure(spec).layout.title.subtitle.text == charts.subtitle(spec)
+
+
+def test_breakdown_groups_are_coloured_against_the_area_and_show_their_size():
+    frame = pd.DataFrame({"breakdown_value": ["1 (most deprived)", "2", "5 (least deprived)"],
+                          "group": ["IMD quintile 1 (most deprived)", "IMD quintile 2", "IMD quintile 5 (least deprived)"],
+                          "value": [60.0, 70.0, 80.0], "lower": [58.0, 66.0, 77.0], "upper": [62.0, 74.0, 83.0],
+                          "numerator": [600.0, 70.0, 800.0], "denominator": [1000.0, float("nan"), 1000.0],
+                          "period_label": "Sep 2026", "vs_benchmark": ["worse", "similar", "better"]})
+    spec = charts.ChartSpec(kind="breakdown", metric_id=FLU.id, data=frame, area="Harrow", period="Sep 2026",
+                            snapshot=date(2026, 10, 5), overall=70.0)
+    fig = charts.figure(spec)
+    colours = {t.name: t.marker.color for t in fig.data}
+    assert colours == {"Significantly worse": charts.NHS_RED, "Not significantly different": charts.NHS_WARM_YELLOW,
+                       "Significantly better": charts.NHS_GREEN}
+    ticks = [x for t in fig.data for x in t.x]
+    assert ticks == ["IMD quintile 1 (most deprived)<br>n = 1,000", "IMD quintile 2",  # a suppressed size is not shown
+                     "IMD quintile 5 (least deprived)<br>n = 1,000"]
+    assert "against Harrow overall" in charts.subtitle(spec)
+
+
+def test_a_not_compared_area_has_its_own_colour_and_words():
+    fig = draw("comparison", _frame(["A", "B"], [40, 50], ["not_compared", "similar"]), benchmark_label="Borough")
+    assert {t.name: t.marker.color for t in fig.data}["Not compared (missing or suppressed)"] == charts.NHS_MID_GREY
+
+
+def test_standardised_comparisons_say_so():
+    frame = _frame(["A", "B"], [40, 50], ["worse", "similar"]).assign(standardisation="age-standardised (indirect)")
+    spec = charts.ChartSpec(kind="comparison", metric_id="emergency_admissions_65_plus", data=frame, area="Harrow",
+                            period="Sep 2026", snapshot=date(2026, 10, 5), benchmark_label="Harrow")
+    assert charts.subtitle(spec) == "Rates are age-standardised (indirect)."

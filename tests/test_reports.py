@@ -85,6 +85,22 @@ def test_breakdown_for_latest_period_with_data(store):
     frame = reports.breakdown(store, SNAP_NEW, FLU, B1, "sex", "2026-08")
     assert list(frame.breakdown_value) == ["Female", "Male"]
     assert frame.value.tolist() == pytest.approx([100.0, 75.0])
+    # Each group against Borough One overall in August (81 + 11 + 51 of 400): both CIs lie above it.
+    assert frame.benchmark.tolist() == pytest.approx([100 * 143 / 400] * 2)
+    assert list(frame.vs_benchmark) == ["better", "better"] and list(frame.group) == ["Female", "Male"]
+
+
+def test_breakdown_groups_are_named_ordered_and_compared_with_the_area(older_store):
+    snap = older_store.snapshots()[-1]
+    metric, harrow = catalogue().metric(OLDER[0]), Area("E09000015", "Harrow", "borough")
+    frame = reports.breakdown(older_store, snap, metric, harrow, "age_band", "2026-09")
+    assert list(frame.group) == ["Aged 65-69", "Aged 70-74", "Aged 75-79", "Aged 80-84", "Aged 85-89", "Aged 90+"]
+    overall = reports.scorecard_value(older_store, snap, metric, harrow, "2026-09")
+    assert (frame.benchmark == overall).all()
+    # Admissions rise steeply with age: the youngest band is significantly lower (better), the oldest higher.
+    assert frame.vs_benchmark.iloc[0] == "better" and frame.vs_benchmark.iloc[-1] == "worse"
+    suppressed = frame.assign(lower=np.nan, upper=np.nan)
+    assert set(reports.against_benchmark(suppressed, metric, overall).vs_benchmark) == {"not_compared"}
 
 
 def previous_label(metric, history: pd.DataFrame, latest_start: str) -> str | None:
