@@ -293,7 +293,9 @@ def ci_table(frame: pd.DataFrame, metric: Metric, name_label: str = "Area",
              extra: dict[str, str] | None = None) -> None:
     """Values with their 95% CI, numerator and denominator; sortable; significance in words."""
     frame = for_screen(frame)
-    columns = {"area_name": name_label, **(extra or {}), "value": f"Value ({metric.unit_label})",
+    standardised = "standardisation" in frame and frame["standardisation"].notna().any()
+    columns = {"area_name": name_label, **(extra or {}),
+               "value": f"{'Age-standardised value' if standardised else 'Value'} ({metric.unit_label})",
                "lower": "95% CI lower", "upper": "95% CI upper", "numerator": "Numerator",
                "denominator": "Denominator"}
     if "vs_benchmark" in frame:
@@ -303,7 +305,7 @@ def ci_table(frame: pd.DataFrame, metric: Metric, name_label: str = "Area",
         table["Compared with benchmark"] = table["Compared with benchmark"].map(COMPARISON_LABELS)
     number = metric.units.printf_format
     config = {c: st.column_config.NumberColumn(format=number) for c in
-              (f"Value ({metric.unit_label})", "95% CI lower", "95% CI upper")}
+              (columns["value"], "95% CI lower", "95% CI upper")}
     config |= {c: st.column_config.NumberColumn(format="%,d") for c in ("Numerator", "Denominator")}
     st.dataframe(table, hide_index=True, width="stretch", column_config=config,
                  height=table_height(min(len(table), MAX_TABLE_ROWS)))
