@@ -6,7 +6,7 @@ Run with ``streamlit run app.py``. On first run with an empty data root it gener
 import streamlit as st
 
 from metrics import ui
-from metrics.ui import auth, navigation
+from metrics.ui import auth, navigation, url
 
 st.set_page_config(page_title="NWL ICP metrics", page_icon=":material/monitoring:", layout="wide")
 
@@ -14,6 +14,7 @@ auth.require_access(ui.data_root())  # signed out: the sign-in screen and nothin
 page = st.navigation(navigation.pages())  # before anything else is drawn, so Streamlit never lists app_pages/ itself
 auth.banner()
 ui.ensure_data()
-view = ui.global_filters()
-ui.audit_view(page.title, view)
-page.run()
+with url.published():  # every control the page draws is written to the URL once, when the run ends
+    view = ui.global_filters()
+    ui.audit_view(page.title, view)
+    page.run()

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics import charts, narrative, reports, ui
-from metrics.ui import navigation
+from metrics.ui import navigation, url
 from metrics import icons as icon_lib
 from metrics.catalogue import BREAKDOWN_LABEL, Metric, catalogue
 from metrics.filters import ViewState
@@ -34,7 +34,7 @@ def headline(card: pd.DataFrame) -> None:
                 border=True, chart_data=row.sparkline, chart_type="line")
 
 
-def icons(row: pd.Series) -> None:
+def icons(row: dict) -> None:
     """The Making Data Count variation and assurance icons with their meaning."""
     for uri, meaning in ((icon_lib.variation_icon(row["variation"]), icon_lib.variation_meaning(row["variation"])),
                          (icon_lib.assurance_icon(row["assurance"]), icon_lib.assurance_meaning(row["assurance"]))):
@@ -43,42 +43,71 @@ def icons(row: pd.Series) -> None:
         st.caption(meaning)
 
 
-def trend(view: ViewState, area: Area, metric: Metric, row: pd.Series) -> None:
-    """The XmR (SPC) chart of the area's series, and the same series beside its borough and NWL."""
+def recalculation_label(choice: str, declared: list) -> str:
+    if choice == "auto":
+        return "As the service changed: " + (", ".join(f"{d:%b %Y}" for d in declared) or "no change declared")
+    return "Never: one set of limits" if choice == "none" else f"From {month_name(choice)}"
+
+
+def spc_section(view: ViewState, area: Area, metric: Metric, mine: pd.DataFrame, target: float | None,
+                row: dict) -> dict:
+    """The XmR chart with its icons and a choice of where limits are recalculated (kept in the URL as
+    ``recalc``); returns the scorecard line with the variation and assurance of the phases shown."""
+    declared, _ = reports.spc_phases(ui.app_store(), view.snapshot, metric, area)
+    months = [f"{start:%Y-%m}" for start in mine["period_start"].iloc[reports.MIN_SPC_POINTS // 2:]]
+    choice = url.select("Recalculate the limits", ["auto", "none", *months], "recalc", "auto",
+                        what="a month of this series", format_func=lambda c: recalculation_label(c, declared),
+                        help="Making Data Count: when a service changes, the new process gets its own mean and "
+                        "limits. By default the limits are recalculated where the catalogue records a change.")
+    url.show_problems()
+    changes, phases = reports.spc_phases(ui.app_store(), view.snapshot, metric, area, choice)
+    spc_rows, spc = reports.with_spc(metric, mine, target, changes)
+    if spc is None:
+        st.info("SPC is not applied here: " + ("seasonal uptake is cumulative within a season, so its points "
+                "are not comparable month to month." if metric.season_months else
+                f"fewer than {reports.MIN_SPC_POINTS} periods."))
+        return row
+    row = row | {"variation": spc.variation, "assurance": spc.assurance}
+    chart, side = st.columns([6, 1])
+    with chart:
+        span = f"{spc_rows['period_label'].iloc[0]} to {spc_rows['period_label'].iloc[-1]}"
+        ui.show_figure(charts.ChartSpec(
+            kind="spc", metric_id=metric.id, data=spc_rows, area=area.name, period=span,
+            snapshot=view.snapshot, target=target, subtitle="XmR chart: mean and process limits (mean ± "
+            f"2.66 × mean moving range); {phases}. Source: {metric.data_source}."), f"spc_{metric.id}")
+    with side:
+        icons(row)
+    if spc.short_group_warning:
+        st.caption(f"Only {len(spc_rows)} points: treat the limits with caution (at least 15 are advised).")
+    return row
+
+
+def trend(view: ViewState, area: Area, metric: Metric, row: dict) -> None:
+    """A plain-English summary, then the XmR (SPC) chart of the area's series or the same series beside its
+    borough and NWL: one tab drawn at a time, the open one kept in the URL as ``view``."""
     areas = [area] + ([ui.borough_area(view)] if area.level == "pcn" else []) + [ui.home_ics(view)]
     frame = reports.series(ui.app_store(), view.snapshot, [metric.id], areas, end=month_end(view.period))
-    mine = frame[frame["area_code"] == area.code]
+    mine = frame[frame["area_code"] == area.code].sort_values("period_start")
     if mine.empty:
         st.info(f"No {metric.short_title} data for {area.name}.")
         return
-    target = reports.target_value(metric, mine.sort_values("period_start"))
-    spc_rows, spc = reports.with_spc(metric, mine, target)
+    summary = st.container()
+    target = reports.target_value(metric, mine)
     labels = ["SPC chart (Making Data Count)", "Compared with " + ", ".join(a.name for a in areas[1:])]
-    tabs = dict(zip(labels if spc else labels[::-1], st.tabs(labels if spc else labels[::-1])))
-    with tabs[labels[0]]:
-        if spc is None:
-            st.info("SPC is not applied here: " + ("seasonal uptake is cumulative within a season, so its points "
-                    "are not comparable month to month." if metric.season_months else
-                    f"fewer than {reports.MIN_SPC_POINTS} periods."))
-        else:
-            chart, side = st.columns([6, 1])
-            with chart:
-                span = f"{spc_rows['period_label'].iloc[0]} to {spc_rows['period_label'].iloc[-1]}"
-                ui.show_figure(charts.ChartSpec(
-                    kind="spc", metric_id=metric.id, data=spc_rows, area=area.name, period=span,
-                    snapshot=view.snapshot, target=target, subtitle="XmR chart: mean and process limits (mean ± "
-                    f"2.66 × mean moving range). Source: {metric.data_source}."), f"spc_{metric.id}")
-            with side:
-                icons(row)
-            if spc.short_group_warning:
-                st.caption(f"Only {len(spc_rows)} points: treat the limits with caution (at least 15 are advised).")
-    with tabs[labels[1]]:
-        where = " vs ".join(a.name for a in areas)
-        span = f"{frame['period_label'].iloc[0]} to {frame['period_label'].iloc[-1]}"
-        ui.show_figure(charts.ChartSpec(
-            kind="trend", metric_id=metric.id, data=frame, area=where, period=span, snapshot=view.snapshot,
-            target=target, subtitle=f"Shaded band: 95% confidence interval for {area.name}. "
-            f"Source: {metric.data_source}."), f"trend_{metric.id}")
+    default = labels[0] if reports.spc_applies(metric, len(mine)) else labels[1]
+    tabs = url.tabs(labels, "view", ["spc", "compared"], default)
+    if tabs[labels[0]].open:
+        with tabs[labels[0]]:
+            row = spc_section(view, area, metric, mine, target, row)
+    if tabs[labels[1]].open:
+        with tabs[labels[1]]:
+            where = " vs ".join(a.name for a in areas)
+            span = f"{frame['period_label'].iloc[0]} to {frame['period_label'].iloc[-1]}"
+            ui.show_figure(charts.ChartSpec(
+                kind="trend", metric_id=metric.id, data=frame, area=where, period=span, snapshot=view.snapshot,
+                target=target, subtitle=f"Shaded band: 95% confidence interval for {area.name}. "
+                f"Source: {metric.data_source}."), f"trend_{metric.id}")
+    summary.markdown(f"> {narrative.summary_sentence(metric, row, area.name)}")
 
 
 def comparison(view: ViewState, parent: Area, level: str, metric: Metric, names: dict[str, str]) -> None:
@@ -145,8 +174,7 @@ def render(priority_id: str) -> None:
 
     st.subheader(f"Trend, {area.name}")
     if not rows.empty:
-        st.markdown(f"> {narrative.summary_sentence(metric, rows.iloc[0].to_dict(), area.name)}")
-        trend(view, area, metric, rows.iloc[0])
+        trend(view, area, metric, rows.iloc[0].to_dict())
     else:
         st.info(f"No {metric.short_title} data for {area.name} by {month_name(view.period)}.")
 

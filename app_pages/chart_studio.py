@@ -4,7 +4,9 @@ import streamlit as st
 
 from metrics import exports, ui
 from metrics.catalogue import BREAKDOWN_LABEL, catalogue
+from metrics import periods
 from metrics.periods import month_name, month_options
+from metrics.ui import url
 
 view = ui.current_view()
 store = ui.app_store()
@@ -15,22 +17,24 @@ left, right = st.columns([1, 2])
 with left:
     metric = ui.metric_picker(list(catalogue().metrics), view)
     kinds = [k for k in exports.STUDIO_KINDS if k != "breakdown" or metric.breakdowns]
-    kind = st.radio("Chart type", kinds, format_func=exports.STUDIO_KINDS.get, key="studio_kind")
+    kind = url.select("Chart type", kinds, "chart", kinds[0], what=f"a chart type for {metric.short_title}",
+                      format_func=exports.STUDIO_KINDS.get, widget=st.radio)
     area = ui.focus_area(view)
     breakdown = None
     if kind == "breakdown":
-        breakdown = st.selectbox("Breakdown", metric.breakdowns, format_func=BREAKDOWN_LABEL.get,
-                                 key="studio_breakdown")
+        breakdown = url.select("Breakdown", metric.breakdowns, "breakdown", metric.breakdowns[0],
+                               what=f"a breakdown of {metric.short_title}", format_func=BREAKDOWN_LABEL.get)
     first, last = store.period_range(view.snapshot)
     months = month_options(first, last)[::-1]
     if kind == "trend":
-        start, end = st.select_slider("Periods", months, value=(months[max(0, len(months) - 24)], view.period),
-                                      format_func=month_name, key="studio_range")
+        since = periods.default_trend_start(months, view.period, metric.season_months)
+        start, end = url.month_range("Periods", months, ("start", "end"), (since, view.period), month_name)
     else:
         start = end = view.period
         st.caption(f"Latest period published by {month_name(view.period)} (change the month in the sidebar).")
-    title = st.text_input("Title (blank: the standard title)", key="studio_title")
-    subtitle = st.text_input("Subtitle (blank: the standard subtitle)", key="studio_subtitle")
+    title = url.text("Title (blank: the standard title)", "title", max_chars=200)
+    subtitle = url.text("Subtitle (blank: the standard subtitle)", "subtitle", max_chars=300)
+    url.show_problems()
     st.caption(f"Area: **{area.name}** (change borough or PCN in the sidebar). Source: {metric.data_source}.")
 
 with right:

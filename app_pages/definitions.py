@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics import reports, ui
+from metrics.ui import url
 from metrics.catalogue import BREAKDOWN_LABEL, catalogue
 
 view = ui.current_view()
@@ -11,7 +12,7 @@ ui.page_header("Data & definitions", "What does each metric mean, where does it 
                "is it?", view)
 
 st.subheader("Metric catalogue")
-query = st.text_input("Search metrics", placeholder="e.g. flu, screening, 65+, QOF", key="definitions_search")
+query = url.text("Search metrics", "q", max_chars=100, placeholder="e.g. flu, screening, 65+, QOF")
 rows = [{
     "Priority": catalogue().priority(m.priority).title, "Metric": m.title, "Definition": m.definition,
     "Numerator": m.numerator, "Denominator": m.denominator, "Unit": m.unit_label,

@@ -1,9 +1,11 @@
 """System oversight: one screen per borough and month for the Health & Care Executive."""
 
+from datetime import date
+
 import streamlit as st
 
 from metrics import charts, icons, meeting, narrative, reports, ui
-from metrics.ui import downloads, navigation
+from metrics.ui import downloads, navigation, url
 from metrics.catalogue import catalogue
 from metrics.periods import month_name
 
@@ -77,9 +79,11 @@ earlier = [d for d in store.snapshots() if d < view.snapshot]
 if not earlier:
     st.info("No earlier snapshot is held, so there is no previous meeting's view to compare with.")
 else:
-    seen = st.selectbox("Last meeting saw the data as at", earlier[::-1], format_func=lambda d: f"{d:%d %b %Y}",
-                        key="overview_seen_snapshot", help="By default the snapshot before this one: the previous "
+    seen = url.select("Last meeting saw the data as at", earlier[::-1], "seen", earlier[-1],
+                      what="a snapshot before this one", to_url=date.isoformat,
+                      format_func=lambda d: f"{d:%d %b %Y}", help="By default the snapshot before this one: the previous "
                         "monthly extract, which last month's meeting would have used.")
+    url.show_problems()
     moved = meeting.since_last_meeting(store, area, ui.home_ics(view), view.period, view.snapshot, seen)
     st.caption(f"{month_name(moved.previous_month)} as at {seen:%d %b %Y} against {month_name(view.period)} as at "
                f"{view.snapshot:%d %b %Y}.")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from metrics import charts, reports, ui, variation
+from metrics.ui import url
 from metrics.catalogue import catalogue
 
 view = ui.current_view()
@@ -12,12 +13,12 @@ ui.page_header("Variation explorer", "Which practices differ from the NWL averag
 metric = ui.metric_picker(catalogue().practice_level(), view, label="Practice-level metric")
 store = ui.app_store()
 scope = ui.focus_area(view)
-if st.toggle("Show every NWL practice", key="variation_all_nwl"):
+if url.toggle("Show every NWL practice", "practices", on="nwl", off="area"):
     scope = ui.home_ics(view)
 elif scope.level == "pcn" and ui.outside_access(scope):
     st.stop()
-adjust = st.toggle("Widen the limits for overdispersion (NHS-R FunnelPlotR, as SHMI)", value=True,
-                   key="variation_adjusted", help="With large lists, plain funnel limits flag most practices: real "
+adjust = url.toggle("Widen the limits for overdispersion (NHS-R FunnelPlotR, as SHMI)", "limits", on="adjusted",
+                    off="plain", default=True, help="With large lists, plain funnel limits flag most practices: real "
                    "variation between practices is wider than chance alone. Adjusted limits flag the practices "
                    "worth a closer look.")
 names = ui.org_names(view.snapshot)
@@ -59,7 +60,9 @@ st.caption(f"The {variation.SIMILAR_PRACTICES} NWL practices most like the chose
            "(IMD 2019 score) and share of patients aged 65+, compared on this metric.")
 profiles = variation.practice_profiles(store, view.snapshot, view.period)
 choices = [c for c in practices.sort_values("area_name")["area_code"] if c in set(profiles["org_code"])]
-chosen = st.selectbox("Practice", choices, format_func=lambda c: names.get(c, c), key="variation_practice")
+chosen = url.select("Practice", choices, "peer", choices[0], what=f"a practice in {scope.name} with a profile",
+                    format_func=lambda c: names.get(c, c))
+url.show_problems()
 peers = variation.nearest_neighbours(profiles, chosen)
 group = variation.practices_against_nwl(store, view.snapshot, metric, ui.home_ics(view), view.period, names,
                                         ui.practice_pcn_names(view.snapshot), adjust=adjust)[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
@@ -61,3 +62,21 @@ def period_label(frequency: str, start: date | pd.Timestamp) -> str:
 
 def is_in_season(season_months: tuple[int, ...], month: str) -> bool:
     return int(month.split("-")[1]) in season_months
+
+
+def default_trend_start(months: Sequence[str], end: str, season_months: tuple[int, ...] = ()) -> str:
+    """Where a trend chart starts unless the user says otherwise: at a start of year a reader counts from (a
+    financial year's April, or a seasonal metric's first season month), two whole years or seasons before the one
+    ``end`` falls in; never before the first month held (then the earliest such start, else the first month).
+
+    >>> default_trend_start([f"2023-{m:02d}" for m in range(1, 13)] + ["2024-01"], "2026-09")
+    '2023-04'
+    >>> default_trend_start(["2023-01", "2024-09", "2025-02"], "2026-10", (9, 10, 11, 12, 1, 2))
+    '2024-09'
+    """
+    first = season_months[0] if season_months else 4
+    last = pd.Period(end, freq="M")
+    start = f"{(last.year if last.month >= first else last.year - 1) - 2}-{first:02d}"
+    held = sorted(m for m in months if m <= end)
+    starts = [m for m in held if int(m[5:]) == first]
+    return next((m for m in starts if m >= start), starts[-1] if starts else (held or list(months))[0])

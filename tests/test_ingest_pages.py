@@ -49,7 +49,7 @@ def test_ingested_fingertips_values_show_on_the_population_health_page(ingested_
     params = dict(borough="Brent", pcn="U89375", period="2024-03", metric="smoking_prevalence")
     at = run(ingested_root, monkeypatch, "app_pages/population_health.py", snapshot=INGESTED, **params)
     assert not at.exception, [e.value for e in at.exception]
-    assert str(at.session_state["view"].snapshot) == INGESTED
+    assert str(at.session_state["_view"].snapshot) == INGESTED
     row = practice_row(at, "Forty Willows Surgery")
     # Fingertips 91547, 2023/24: 753 current smokers of 6,466 patients aged 15+ (then in Brent Central KWH PCN)
     assert (row["Numerator"], row["Denominator"]) == (753, 6466)
@@ -80,7 +80,7 @@ def test_a_corrupt_file_does_not_take_the_dashboard_down(ingested_root, monkeypa
     at = run(root, monkeypatch, borough="Harrow")
     assert not at.exception, [e.value for e in at.exception]
     assert any(str(broken) in w.value for w in at.warning)
-    assert str(at.session_state["view"].snapshot) == "2026-10-05"  # the newest readable snapshot is served
+    assert str(at.session_state["_view"].snapshot) == "2026-10-05"  # the newest readable snapshot is served
 
 
 def test_a_corrupt_rollup_is_named_with_its_remedy_and_the_snapshot_still_served(ingested_root, monkeypatch, tmp_path):
@@ -92,4 +92,4 @@ def test_a_corrupt_rollup_is_named_with_its_remedy_and_the_snapshot_still_served
     assert not at.exception, [e.value for e in at.exception]
     warning = next(w.value for w in at.warning if str(broken) in w.value)
     assert "python -m metrics rollups" in warning
-    assert str(at.session_state["view"].snapshot) == INGESTED  # served, its area sums made from practice rows
+    assert str(at.session_state["_view"].snapshot) == INGESTED  # served, its area sums made from practice rows

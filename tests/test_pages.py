@@ -42,7 +42,7 @@ def assert_clean(at: AppTest) -> None:
 def test_every_page_renders_for_borough(demo_root, monkeypatch, page, borough):
     at = run_page(demo_root, page, monkeypatch, borough=borough)
     assert_clean(at)
-    assert at.session_state["view"].borough == borough
+    assert at.session_state["_view"].borough == borough
     assert at.title, "every page has a title"
 
 
@@ -59,7 +59,7 @@ def test_overview_scorecard_and_exceptions(demo_root, monkeypatch):
 def test_pcn_drill_down_view(demo_root, monkeypatch, page):
     at = run_page(demo_root, page, monkeypatch, borough="Harrow", pcn="U89806")
     assert_clean(at)
-    assert at.session_state["view"].pcn_name == "Sphere PCN"
+    assert at.session_state["_view"].pcn_name == "Sphere PCN"
 
 
 def test_borough_level_metric_says_so(demo_root, monkeypatch):
@@ -72,7 +72,7 @@ def test_borough_level_metric_says_so(demo_root, monkeypatch):
 def test_older_snapshot_and_bad_url_values_fall_back(demo_root, monkeypatch):
     at = run_page(demo_root, PAGES[0], monkeypatch, snapshot="2026-08-05", borough="Nowhere", period="1999-01")
     assert_clean(at)
-    view = at.session_state["view"]
+    view = at.session_state["_view"]
     assert str(view.snapshot) == "2026-08-05" and view.borough == "Harrow" and view.period == "2026-07"
 
 
@@ -112,7 +112,7 @@ def test_vaccination_page_reads_the_slope_index(demo_root, monkeypatch):
 def test_bi_borough_place_is_offered_and_renders(demo_root, monkeypatch, page):
     at = run_page(demo_root, page, monkeypatch, borough="Kensington & Chelsea and Westminster (Bi-borough)")
     assert_clean(at)
-    view = at.session_state["view"]
+    view = at.session_state["_view"]
     assert (view.borough_level, view.borough_code) == ("place", "PLACE_BI_BOROUGH")
     if page == "app_pages/overview.py":  # the sidebar filters are in the first run's element tree
         pcn_options = next(s for s in at.selectbox if s.label == "PCN").options
@@ -129,7 +129,7 @@ def test_overview_says_what_moved_since_last_meeting(demo_root, monkeypatch):
     at = run_page(demo_root, PAGES[0], monkeypatch, borough="Harrow", period="2026-09")
     assert_clean(at)
     assert "Since last meeting" in [h.value for h in at.subheader]
-    assert at.selectbox(key="overview_seen_snapshot").value.isoformat() == "2026-09-05"  # the snapshot before
+    assert at.selectbox(key="seen").value.isoformat() == "2026-09-05"  # the snapshot before
     assert any(m.value.startswith("**New data this month:**") for m in at.markdown)
 
 

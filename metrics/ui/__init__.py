@@ -4,17 +4,13 @@ This package is the only part of ``metrics`` that imports Streamlit or reads the
 ``$ICP_DATA_ROOT`` (and ``$BROWSER_PATH``) once, keeps one ``Store`` per data root per process in
 ``st.cache_resource``, and hands it to the library.
 
-Filters are mirrored in the URL by hand rather than with ``bind="query-params"``: in Streamlit 1.67 a
-bound widget ignores query parameters that ``st.page_link(..., query_params=...)`` brings in during
-in-session navigation, which would break drill-down links. Here the URL wins whenever it changed
-since we last wrote it, and the session value wins otherwise (so plain page switches keep filters).
+Filters and every page control are mirrored in the URL (``metrics.ui.url``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -26,13 +22,13 @@ from metrics.areas import Area
 from metrics.catalogue import Metric
 from metrics.charts import COMPARISON_LABELS, RAG_COLOURS, ChartSpec
 from metrics.demo import generate_demo
-from metrics.filters import FILTER_KEYS, ViewState
+from metrics.filters import ViewState, url_problem
 from metrics.layout import ROLLUP_FILE, snapshot_folders
 from metrics.periods import month_name, month_options
 from metrics.provenance import SYNTHETIC_LABEL, provenance
 from metrics.settings import DATA_ROOT_ENV, resolve_root
 from metrics.store import NoDataError, Store
-from metrics.ui import auth
+from metrics.ui import auth, url
 from metrics.ui.downloads import chart_downloads
 
 ALL_PCNS = ""
@@ -128,63 +124,36 @@ def warn_unreadable() -> None:
         st.stop()
 
 
-def synced_select(label: str, options: Sequence[str], key: str, default: str,
-                  format_func: Callable[[str], str] = str, aliases: dict[str, str] | None = None,
-                  **kwargs) -> str:
-    """A selectbox that takes its value from the URL when the URL was changed from outside.
-
-    The URL changes from outside when a link is followed or pasted; then a missing parameter means
-    the default. Otherwise (a widget was used, or the sidebar switched page) the session value stands.
-    On a fresh session the session is empty, so the URL or the default applies either way.
-    """
-    if st.session_state.get("_url_external") or key not in st.session_state:
-        url_value = st.query_params.get(key)
-        if url_value is not None and aliases:
-            url_value = aliases.get(url_value.lower(), url_value)
-        st.session_state[key] = url_value if url_value in options else default
-    elif st.session_state.get(key) not in options:
-        st.session_state[key] = default
-    return st.selectbox(label, options, key=key, format_func=format_func, **kwargs)
-
-
-def publish(params: dict[str, str]) -> None:
-    """Write the filters to the URL and remember them, so the next run can tell if a link changed it."""
-    clean = {k: v for k, v in params.items() if k in FILTER_KEYS and v}
-    st.query_params.from_dict(clean)
-    st.session_state["_url_last"] = clean
-
-
 def global_filters() -> ViewState:
-    """Sidebar filters shared by every page: snapshot, borough, PCN and month."""
-    current = {k: v for k, v in st.query_params.to_dict().items() if k in FILTER_KEYS}
-    # Sidebar navigation arrives with no parameters at all (Streamlit drops unbound ones on a page
-    # switch): keep the session's filters then. Links and pasted URLs always carry some.
-    st.session_state["_url_external"] = bool(current) and current != st.session_state.get("_url_last")
+    """Sidebar filters shared by every page: snapshot, borough, PCN and month (each kept in the URL)."""
+    current = url.begin_run()
     store = app_store()
-    snaps = [d.isoformat() for d in reversed(store.snapshots())]
+    snaps = store.snapshots()[::-1]
     with st.sidebar:
         st.header("Filters")
-        snapshot = synced_select("Data as at (snapshot)", snaps, "snapshot", snaps[0],
-                                 help="Each snapshot is the data as it was known on that date.")
-        snap = date.fromisoformat(snapshot)
+        snap = url.select("Data as at (snapshot)", snaps, "snapshot", snaps[0], what="a snapshot held here",
+                          to_url=date.isoformat, format_func=lambda d: f"{d:%d %b %Y}",
+                          help="Each snapshot is the data as it was known on that date.")
         choices = areas.boroughs_and_places(store, snap)
         names = list(choices)
         aliases = {n.lower(): n for n in names} | {a.code.lower(): n for n, a in choices.items()}
-        borough = synced_select("Borough or place", names, "borough", "Harrow" if "Harrow" in names else names[0],
-                                aliases=aliases, help="Places group boroughs that work together, e.g. the "
-                                "Bi-borough of Kensington & Chelsea and Westminster.")
+        borough = url.select("Borough or place", names, "borough", "Harrow" if "Harrow" in names else names[0],
+                             what="a borough or place of NWL", aliases=aliases, help="Places group boroughs "
+                             "that work together, e.g. the Bi-borough of Kensington & Chelsea and Westminster.")
         chosen = choices[borough]
         pcn_names = areas.pcns_in(store, snap, chosen)
-        pcn = synced_select("PCN", [ALL_PCNS, *pcn_names], "pcn", ALL_PCNS,
-                            format_func=lambda c: pcn_names.get(c, f"All PCNs in {borough}"))
+        pcn = url.select("PCN", [ALL_PCNS, *pcn_names], "pcn", ALL_PCNS, what=f"a PCN in {borough}",
+                         format_func=lambda c: pcn_names.get(c, f"All PCNs in {borough}"))
         first, last = store.period_range(snap)
         months = month_options(first, last)
-        period = synced_select("Month", months, "period", months[0], format_func=month_name)
+        period = url.select("Month", months, "period", months[0], what="a month with data in this snapshot",
+                            format_func=month_name)
+    url.show_problems()
+    metric = current.get("metric") if not url_problem("metric", current.get("metric", "")) else None
+    url.remember("metric", metric)  # kept for the pages that pick one, until one of them does
     view = ViewState(snapshot=snap, borough=borough, borough_code=chosen.code, borough_level=chosen.level,
-                     pcn=pcn or None,
-                     pcn_name=pcn_names.get(pcn), period=period, metric=current.get("metric"))
-    st.session_state["view"] = view
-    publish(view.query_params())
+                     pcn=pcn or None, pcn_name=pcn_names.get(pcn), period=period, metric=metric)
+    st.session_state["_view"] = view
     return view
 
 
@@ -207,14 +176,15 @@ def home_ics(view: ViewState) -> Area:
 
 def current_view() -> ViewState:
     """The filters app.py set for this run (app.py always runs first: pages are declared with st.navigation)."""
-    return st.session_state["view"]
+    return st.session_state["_view"]
 
 
 def metric_picker(metrics: list[Metric], view: ViewState, label: str = "Metric") -> Metric:
     """Pick one metric; the choice lives in the URL as ``metric=<catalogue id>``."""
     by_id = {m.id: m for m in metrics}
-    chosen = synced_select(label, list(by_id), "metric", metrics[0].id, format_func=lambda i: by_id[i].title)
-    publish(view.query_params(metric=chosen))
+    chosen = url.select(label, list(by_id), "metric", metrics[0].id, what="a metric shown on this page",
+                        format_func=lambda i: by_id[i].title)
+    url.show_problems()
     return by_id[chosen]
 
 
