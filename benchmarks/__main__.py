@@ -12,6 +12,9 @@ under ``browser`` in each size's entry; ``--browser-only`` skips everything else
 ``p95_ms``, ``baseline_median_ms``, ``speedup``; ``page_render_median_ms``; ``peak_rss_mb``), the same figures
 without roll-ups under ``without_rollups`` (speedups against the same pandas timings), and every size under
 ``sizes`` so growth with rows can be read off. ``--report bench.json`` prints the tables as markdown.
+
+``python -m benchmarks load --url URL --users N --seconds S --out load.json``: simulated users against a running
+server (``benchmarks/load.py``).
 """
 
 from __future__ import annotations
@@ -372,7 +375,14 @@ def _all_same(result: dict) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["load"]:  # python -m benchmarks load: simulated users against a running server
+        from benchmarks import load
+
+        return load.main(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
+                                     epilog="python -m benchmarks load --help: many simulated users at once "
+                                            "(benchmarks/load.py)")
     parser.add_argument("--scale", choices=SIZES, default="england", help="the largest size to run")
     parser.add_argument("--sizes", nargs="*", choices=SIZES,
                         help="run exactly these sizes (default: all up to --scale)")

@@ -1,0 +1,1 @@
+"""Running the dashboard as several processes behind HAProxy (``python -m deploy.serve``; README, "Deployment")."""
