@@ -6,8 +6,8 @@ Simulated users speak Streamlit's own websocket protocol (``/_stcore/stream``, p
 a simulated user is what it does for a real one: a session, a script run per page, every element serialised and
 sent; only drawing is missing.
 
-Each user, from a random start within the first think time, repeats a **visit** until ``--seconds`` have passed:
-a new session (a fresh websocket: a link opened, a new tab) that opens the Overview, then one priority page, then
+Each user, from a random start within the first think time, makes a **visit**, and more until ``--seconds`` have
+passed: a new session (a fresh websocket: a link opened, a new tab) that opens the Overview, then one priority page, then
 the Variation explorer, each after a think time drawn uniformly from ``--think MIN MAX`` seconds (default 5 to
 15), then closes. A page is asked for as the browser asks for it: ``BackMsg.rerun_script`` with the page's
 address (``page_name``: its ``url_path`` under ``st.navigation``, empty for the default page) and the query
@@ -167,7 +167,7 @@ async def user(number: int, url: str, until: float, think: tuple[float, float], 
     query = urlencode({"borough": BOROUGHS[number % len(BOROUGHS)]})
     await asyncio.sleep(rng.uniform(0, think[1]))
     visits = 0
-    while time.perf_counter() < until:
+    while not visits or time.perf_counter() < until:  # every user makes at least one visit
         pages = visits_by_priority[(number + visits) % len(visits_by_priority)]
         visits += 1
         try:
