@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,10 +28,12 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 RUN_TIMEOUT_MS = 90_000
-# The download test: the practice comparison on a PCN's frailty page (charts 0 and 1 are the SPC chart and
-# the trend); falls among Sphere PCN's practices include counts of 1-7, so suppression must show.
+# The download test: the practice comparison on a PCN's frailty page (chart 0 is the SPC chart, the open tab;
+# the closed trend tab is not drawn); falls among Sphere PCN's practices include counts of 1-7, so suppression
+# must show.
 DOWNLOAD_PATH = "/frailty?borough=Harrow&pcn=U89806&period=2026-09&metric=falls_admissions_65_plus"
-DOWNLOAD_CONTROL = 2
+DOWNLOAD_CONTROL = 1
+VARIATION_PATH = "/variation?borough=Harrow&period=2026-09&metric=diabetes_8_care_processes"
 
 
 def start_streamlit(script: Path, data_root: Path) -> tuple[subprocess.Popen, str]:
@@ -117,6 +120,52 @@ def test_drill_down_to_a_pcn(page, app_url):
     settle(page)
     assert_no_exception(page)
     assert "pcn=U89806" in page.url
+
+
+def outliers_heading(page: Page) -> str:
+    return page.get_by_role("heading").filter(has_text="Practices outside the 99.8% limits").first.inner_text()
+
+
+def flip(page: Page, label: str) -> None:
+    page.get_by_test_id("stCheckbox").filter(has_text=label).locator("label").first.click()
+    settle(page)
+
+
+def test_a_link_reproduces_the_view_and_back_steps_through_views(page, browser, app_url):
+    page.goto(app_url + VARIATION_PATH)
+    settle(page)
+    flip(page, "Show every NWL practice")
+    expect(page).to_have_url(re.compile("practices=nwl"), timeout=RUN_TIMEOUT_MS)
+    adjusted = outliers_heading(page)
+    flip(page, "Widen the limits")
+    expect(page).to_have_url(re.compile("limits=plain"), timeout=RUN_TIMEOUT_MS)
+    plain = outliers_heading(page)
+    assert adjusted != plain, "plain limits flag a different number of practices"
+
+    fresh = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()  # a colleague's browser
+    fresh.goto(page.url)
+    settle(fresh)
+    assert outliers_heading(fresh) == plain and "limits=plain" in fresh.url
+    fresh.context.close()
+
+    page.go_back()
+    expect(page).to_have_url(re.compile("limits=adjusted"), timeout=RUN_TIMEOUT_MS)
+    settle(page)
+    assert outliers_heading(page) == adjusted
+    page.go_forward()
+    expect(page).to_have_url(re.compile("limits=plain"), timeout=RUN_TIMEOUT_MS)
+    settle(page)
+    assert outliers_heading(page) == plain
+    assert_no_exception(page)
+
+
+def test_a_mistyped_link_is_named_and_corrected(page, app_url):
+    page.goto(f"{app_url}/frailty?borough=Hamersmith&metric=foo&period=2026-09")
+    settle(page)
+    expect(page.get_by_text("borough=Hamersmith").first).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    expect(page.get_by_text("metric=foo").first).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    expect(page).to_have_url(re.compile("borough=Harrow"), timeout=RUN_TIMEOUT_MS)
+    assert "metric=foo" not in page.url
 
 
 def download(page: Page, control: int, label: str, folder: Path) -> Path:
