@@ -26,19 +26,20 @@ def with_display_columns(frame):
         Target=[m.format_value(t) for m, t in zip(metrics, frame["target"])],
         Variation=[icons.variation_icon(v) or icons.BLANK for v in frame["variation"]],
         Assurance=[icons.assurance_icon(a) or icons.BLANK for a in frame["assurance"]],
-    ).rename(columns={"metric": "Metric", "period": "Period", "rag": "RAG", "CI": "95% CI"})
+        RAG=frame["rag_text"],  # what it was judged against, in its own words: "Off track vs same point last season"
+    ).rename(columns={"metric": "Metric", "period": "Period", "CI": "95% CI"})
 
 
-def styled(frame):
-    """RAG cells in the same colours as the charts."""
-    return frame.style.apply(ui.rag_style, subset=["RAG"])
+def styled(frame, colours):
+    """RAG cells in the same colours as the charts (``colours``: each row's RAG colour)."""
+    return frame.style.apply(lambda _: ui.rag_style(list(colours)), subset=["RAG"])
 
 
 def exception_table(frame) -> None:
     columns = ["RAG", "Metric", "Period", "Value", "95% CI", "Target", "Variation", "Assurance", "Why it is flagged"]
-    st.dataframe(styled(frame[columns]), hide_index=True, width="stretch",
+    st.dataframe(styled(frame[columns], frame["rag"]), hide_index=True, width="stretch",
                  height=ui.table_height(len(frame), row=44), row_height=44,
-                 column_config=ICON_COLUMNS | {"RAG": st.column_config.TextColumn(width=58)})
+                 column_config=ICON_COLUMNS | {"RAG": st.column_config.TextColumn(width=150)})
 
 
 view = ui.current_view()
@@ -115,8 +116,9 @@ else:
 st.subheader(f"Scorecard, latest period by {month_name(view.period)}")
 st.caption("Each metric's latest published period. RAG is judged against the target where there is one "
            f"(amber = within {reports.AMBER_TOLERANCE:.0%} of it), otherwise against the NWL figure "
-           "(95% confidence interval). Change compares with the previous period, or with the same month "
-           "last season for seasonal vaccination metrics. Variation and assurance icons follow Making Data "
+           "(95% confidence interval); seasonal vaccination metrics, until their season ends, against the same point "
+           "last season (the RAG column says which). Change compares with the previous period, or with the same "
+           "month last season for seasonal metrics. Variation and assurance icons follow Making Data "
            "Count; hover for their meaning on the priority pages.")
 for priority in catalogue().priorities:
     rows = card[card["priority"] == priority.id]
@@ -135,10 +137,10 @@ for priority in catalogue().priorities:
     shown = table[["RAG", "Metric", "Period", "Value", "95% CI", "Target", "NWL", "vs NWL", "Change",
                    "Variation", "Assurance", "Trend"]]
     st.dataframe(
-        styled(shown), hide_index=True, width="stretch", row_height=40,
+        styled(shown, rows["rag"]), hide_index=True, width="stretch", row_height=40,
         column_config=ICON_COLUMNS | {
             "Trend": st.column_config.LineChartColumn("Trend", width=90, color=charts.NHS_BLUE),
-            "RAG": st.column_config.TextColumn(width=56), "Metric": st.column_config.TextColumn(width=172),
+            "RAG": st.column_config.TextColumn(width=150), "Metric": st.column_config.TextColumn(width=172),
             "Period": st.column_config.TextColumn(width=82), "Value": st.column_config.TextColumn(width=68),
             "95% CI": st.column_config.TextColumn(width=115), "Target": st.column_config.TextColumn(width=60),
             "NWL": st.column_config.TextColumn(width=62), "vs NWL": st.column_config.TextColumn(width=62),

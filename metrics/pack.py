@@ -10,6 +10,7 @@ Counts of 1 to 7, and values from which they could be recovered, are suppressed 
 
 from __future__ import annotations
 
+import calendar
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -244,14 +245,21 @@ def _value(metric: Metric, value: float, hidden: bool) -> str:
     return exports.SUPPRESSED if hidden else metric.format_value(value)
 
 
+def _rag_cell(row) -> str:
+    """The RAG in words with what it was judged against ("Off track vs same point last season")."""
+    text = row["rag_text"] if "rag_text" in row else None
+    return text if isinstance(text, str) else reports.RAG_LABELS.get(row["rag"], row["rag"])
+
+
 def scorecard_rows(pack: PackData, rows: pd.DataFrame) -> tuple[list[str], list[list[str]], list[float]]:
     """Header, cells and column widths of a scorecard table; SPC columns only once the scorecard has them."""
     spc = [c for c in ("variation", "assurance") if c in rows and rows[c].notna().any()]
     header = ["Metric", "Period", "Value", "95% CI", "Target", "RAG", "Change", "vs NWL",
               *[c.capitalize() for c in spc]]
-    widths = [3.5, 1.25, 1.05, 1.8, 1.0, 1.1, 1.8, 0.83]  # inches; the table spans the slide
+    # Inches; the table spans the slide. The RAG cell says what it was judged against, so it is wide.
+    widths = [3.0, 1.15, 1.0, 1.7, 0.9, 1.9, 1.65, 1.03]
     if spc:
-        widths = [2.6, 0.95, 0.8, 1.4, 0.75, 0.95, 1.4, 0.8] + ([1.5, 1.18] if len(spc) == 2 else [2.58])
+        widths = [2.3, 0.9, 0.8, 1.3, 0.7, 1.55, 1.3, 0.8] + ([1.4, 1.28] if len(spc) == 2 else [2.68])
     cells = []
     for i, row in rows.iterrows():
         metric = catalogue().metric(row["metric_id"])
@@ -261,7 +269,7 @@ def scorecard_rows(pack: PackData, rows: pd.DataFrame) -> tuple[list[str], list[
         change = exports.SUPPRESSED if change_hidden else (
             f"{metric.format_change(row['change'])} {row['direction']}" if row["change"] == row["change"] else "-")
         cells.append([row["metric"], row["period"], _value(metric, row["value"], hidden), ci,
-                      metric.format_value(row["target"]), reports.RAG_LABELS.get(row["rag"], row["rag"]), change,
+                      metric.format_value(row["target"]), _rag_cell(row), change,
                       _humanise(row["vs_nwl"]), *[_humanise(row[c]) for c in spc]])
     return header, cells, widths
 
@@ -294,12 +302,12 @@ def exception_slides(prs, pack: PackData) -> None:
         rows, fills = [], {}
         for r, row in enumerate(chunk.itertuples()):
             metric = catalogue().metric(row.metric_id)
-            rows.append([reports.RAG_LABELS.get(row.rag, row.rag), row.metric, row.period,
+            rows.append([_rag_cell(row._asdict()), row.metric, row.period,
                          _value(metric, row.value, hidden.get(row.metric_id, False)),
                          metric.format_value(row.target), row.why])
             fills[(r, 0)] = charts.RAG_COLOURS.get(row.rag, "#FFFFFF")
         _table(slide, ["RAG", "Metric", "Period", "Value", "Target", "Why it is flagged"], rows,
-               [1.1, 3.2, 1.2, 1.0, 1.0, 4.8], fills=fills)
+               [1.9, 3.0, 1.1, 1.0, 0.9, 4.4], fills=fills)
 
 
 MEETING_LINES = 16  # lines that fit the slide at 14 pt
@@ -352,14 +360,20 @@ def chart_slide(prs, pack: PackData, row: pd.Series, hidden: bool, change_hidden
     spec = exports.studio_figure(pack.store, "trend", metric.id, pack.borough, trend_start(metric, pack.period),
                                  pack.period, pack.snapshot)
     png = exports.chart_png(spec)
-    slide = _slide(prs, pack, f"Off track: {metric.short_title}", metric.title)
+    in_season = row["rag_basis"] == reports.SAME_POINT_LAST_SEASON
+    heading = f"Behind the same point last season: {metric.short_title}" if in_season else \
+        f"Off track: {metric.short_title}"
+    slide = _slide(prs, pack, heading, metric.title)
     slide.shapes.add_picture(io.BytesIO(png), MARGIN, Inches(1.45), width=Inches(9.4))
+    has_target = row["target"] == row["target"] and row["target"] is not None
+    target = f"Target: {metric.format_value(row['target'])}" if has_target else "No target: judged against NWL"
+    if has_target and in_season:
+        target += f" at season end ({calendar.month_name[metric.season_months[-1]]}); not judged against it yet"
     facts = [
         f"{row['period']}: {_value(metric, row['value'], hidden)}",
-        f"Target: {metric.format_value(row['target'])}" if row["target"] == row["target"] and row["target"]
-        is not None else "No target: judged against NWL",
+        target,
         f"NWL: {metric.format_value(row['nwl_value'])} ({_humanise(row['vs_nwl']).lower()})",
-        f"RAG: {reports.RAG_LABELS.get(row['rag'], row['rag'])}, against the {row['rag_basis']}",
+        f"RAG: {_rag_cell(row)}",
         f"Change since {row['previous_period']}: " + (exports.SUPPRESSED if change_hidden else
                                                        f"{metric.format_change(row['change'])} ({row['direction']})")
         if row["previous_period"] else "No earlier period to compare",
@@ -410,7 +424,9 @@ def data_quality_slide(prs, pack: PackData) -> None:
         *[f"    {line}" for line in _latest_periods(pack)],
         "The newest periods in a snapshot are provisional and may be revised in later snapshots.",
         f"Published for boroughs only: {', '.join(borough_only)}.",
-        f"Seasonal (cumulative September to February, judged at season end): {', '.join(seasonal)}.",
+        f"Seasonal (cumulative September to February): {', '.join(seasonal)}. Until the season ends they are "
+        "judged against the same point last season, not against their end-of-season target (the RAG column and "
+        "the chart slides say which).",
         "Small numbers: counts of 1 to 7, and any value from which such a count could be worked out, are "
         f"suppressed (*). Suppressed in this pack: {', '.join(pack.suppressed) if pack.suppressed else 'none'}.",
     ]

@@ -24,6 +24,9 @@ from metrics.stats import (compare_to_benchmark, expected_events, indirectly_sta
                            slope_index_of_inequality, value_ci, xmr)
 
 RAG_LABELS = {"green": "On track", "amber": "Near", "red": "Off track", "grey": "No judgement"}
+# What a RAG was judged against, as the RAG column says it ("Off track vs same point last season").
+SAME_POINT_LAST_SEASON = "same point last season"
+RAG_BASIS_SHORT = {"target": "target", "NWL figure": "NWL", SAME_POINT_LAST_SEASON: SAME_POINT_LAST_SEASON}
 AMBER_TOLERANCE = 0.05  # within 5% (relative) of the target counts as amber, not red
 SPARKLINE_POINTS = 13
 MIN_SPC_POINTS = 12  # fewer points than this give limits too unreliable to show (NHSRplotthedots warns < 12)
@@ -97,6 +100,28 @@ def rag(metric: Metric, value: float, target: float | None, vs_benchmark: str) -
     if metric.judge(value - target) != "worse":
         return "green", "target"
     return ("amber" if abs(value - target) <= AMBER_TOLERANCE * abs(target) else "red"), "target"
+
+
+def rag_text(colour: str, basis: str) -> str:
+    """The RAG in words with what it was judged against, for a RAG column or cell.
+
+    >>> rag_text("red", "same point last season"), rag_text("green", "target"), rag_text("grey", "no data")
+    ('Off track vs same point last season', 'On track vs target', 'No judgement (no data)')
+    """
+    if basis in RAG_BASIS_SHORT:
+        return f"{RAG_LABELS[colour]} vs {RAG_BASIS_SHORT[basis]}"
+    return f"{RAG_LABELS[colour]} ({basis})"
+
+
+def _in_season_rag(metric: Metric, latest: pd.Series, last_season: float | None) -> tuple[str, str]:
+    """A cumulative season before its last month: judged against the same point last season (its CI against
+    last season's value), never against the end-of-season target, which applies once the season ends."""
+    if not metric.judged or np.isnan(latest["value"]):
+        return rag(metric, float(latest["value"]), None, "not_compared")
+    if last_season is None or np.isnan(last_season):
+        return "grey", "season in progress; no figure for the same point last season"
+    verdict = str(compare_to_benchmark(latest["lower"], latest["upper"], last_season, metric.polarity))
+    return rag(metric, float(latest["value"]), None, verdict)[0], SAME_POINT_LAST_SEASON
 
 
 def season_in_progress(metric: Metric, period_start: pd.Timestamp) -> bool:
@@ -186,10 +211,9 @@ def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFram
     target = target_value(metric, area_rows)
     previous = _previous(metric, starts, latest["period_start"])
     change = float(latest["value"] - values[previous]) if previous is not None else np.nan
-    if season_in_progress(metric, latest["period_start"]) and previous is not None:
+    if season_in_progress(metric, latest["period_start"]):
         # A cumulative season is not judged against its end-of-season target until the season ends.
-        verdict = str(compare_to_benchmark(latest["lower"], latest["upper"], values[previous], metric.polarity))
-        colour, basis = rag(metric, float(latest["value"]), None, verdict)[0], "same point last season"
+        colour, basis = _in_season_rag(metric, latest, values[previous] if previous is not None else None)
     else:
         colour, basis = rag(metric, float(latest["value"]), target, vs_nwl)
     spc = _xmr(metric, values, target, rebase_positions(starts, changes))
@@ -199,7 +223,7 @@ def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFram
         "unit": metric.unit_label, "period": latest["period_label"], "period_start": latest["period_start"],
         "value": latest["value"], "lower": latest["lower"], "upper": latest["upper"],
         "numerator": latest["numerator"], "denominator": latest["denominator"],
-        "target": target, "rag": colour, "rag_basis": basis,
+        "target": target, "rag": colour, "rag_basis": basis, "rag_text": rag_text(colour, basis),
         "previous_period": area_rows["period_label"].iat[previous] if previous is not None else None,
         "change": change, "direction": _direction(metric, change),
         "nwl_value": nwl_value, "vs_nwl": vs_nwl,
@@ -253,9 +277,10 @@ def exceptions(card: pd.DataFrame) -> pd.DataFrame:
             reasons.append({"metric_id": row.metric_id, "metric": row.metric, "period": row.period,
                             "value": row.value, "lower": row.lower, "upper": row.upper,
                             "target": row.target, "rag": row.rag,
+                            "rag_text": getattr(row, "rag_text", RAG_LABELS.get(row.rag, row.rag)),
                             "variation": row.variation, "assurance": row.assurance, "why": "; ".join(why)})
-    columns = ["metric_id", "metric", "period", "value", "lower", "upper", "target", "rag", "variation",
-               "assurance", "why"]
+    columns = ["metric_id", "metric", "period", "value", "lower", "upper", "target", "rag", "rag_text",
+               "variation", "assurance", "why"]
     out = pd.DataFrame(reasons, columns=columns)
     # Most reasons first, then red before amber.
     severity = -out["why"].str.count(";") * 10 + out["rag"].map({"red": 0, "amber": 1, "green": 2, "grey": 3})

@@ -40,18 +40,27 @@ def titles(pptx: bytes) -> list[str]:
     return [texts[0] for texts in pack.slide_texts(pptx)]
 
 
+def chart_title(row) -> str:
+    """A red metric's chart slide title: in-season seasonal metrics are behind last season, not off track."""
+    behind = row["rag_basis"] == "same point last season"
+    return f"{'Behind the same point last season' if behind else 'Off track'}: {row['metric']}"
+
+
+CHART_PREFIXES = ("Off track:", "Behind the same point last season:")
+
+
 def test_slides_in_order(harrow):
     pptx, card = harrow
     got = titles(pptx)
     priorities = [p.title for p in catalogue().priorities if p.id in set(card["priority"])]
-    off_track = [f"Off track: {m}" for m in card.loc[card["rag"] == "red", "metric"]]
+    off_track = [chart_title(row) for _, row in card[card["rag"] == "red"].iterrows()]
     assert off_track, "the demo has off-track metrics in Harrow"
     assert got[0] == "Harrow Health & Care Executive"
     assert got[1:1 + len(priorities)] == priorities
     rest = got[1 + len(priorities):]
     assert rest[0] == "Exceptions for discussion"
     assert rest[rest.index("Since last meeting") - 1].startswith("Exceptions for discussion")
-    assert [t for t in rest if t.startswith("Off track:")] == off_track
+    assert [t for t in rest if t.startswith(CHART_PREFIXES)] == off_track
     assert rest[-1] == "Data quality and notes"
 
 
@@ -72,11 +81,36 @@ def test_chart_slides_have_wide_pictures_and_notes_with_definition_and_source(ha
     off_track = card[card["rag"] == "red"]
     sizes = pack.picture_sizes(pptx)
     assert len(sizes) == len(off_track) and all(w >= 1600 for w, _ in sizes)
-    notes = {texts[0]: texts[-1] for texts in pack.slide_texts(pptx) if texts[0].startswith("Off track:")}
-    for metric_id, short in zip(off_track["metric_id"], off_track["metric"]):
-        metric = catalogue().metric(metric_id)
-        note = notes[f"Off track: {short}"]
+    notes = {texts[0]: texts[-1] for texts in pack.slide_texts(pptx) if texts[0].startswith(CHART_PREFIXES)}
+    for _, row in off_track.iterrows():
+        metric = catalogue().metric(row["metric_id"])
+        note = notes[chart_title(row)]
         assert f"Definition: {metric.definition}" in note and f"Source: {metric.data_source}" in note
+
+
+def test_a_september_flu_rating_says_it_is_against_last_season_everywhere(harrow):
+    """September is in the flu season: the pack rates flu against the same point last season, says so in the RAG
+    cell, never calls it off track against the 75% target, and the data-quality slide says the same."""
+    pptx, card = harrow
+    flu = card.set_index("metric_id").loc["flu_uptake_65_plus"]
+    assert flu["period"] == "Sep 2026" and flu["rag_basis"] == "same point last season"
+    slides = pack.slide_texts(pptx)
+    cells = [t for texts in slides for t in texts]
+    assert f"{pack.reports.RAG_LABELS[flu['rag']]} vs same point last season" in cells
+    for texts in slides:
+        words = " ".join(texts)
+        if "Flu uptake 65+" in words and texts[0].startswith(CHART_PREFIXES):
+            assert texts[0] == f"Behind the same point last season: {flu['metric']}" and flu["rag"] == "red"
+            assert "RAG: Off track vs same point last season" in words
+            assert "Target: 75.0% at season end (February); not judged against it yet" in words
+        for i in [i for i, t in enumerate(texts) if t == flu["metric"]]:  # its table rows
+            if texts[0] == "Vaccination" or texts[0].startswith("Vaccination ("):   # scorecard: RAG 5 cells on
+                assert texts[i + 5] == f"{pack.reports.RAG_LABELS[flu['rag']]} vs same point last season"
+            if texts[0].startswith("Exceptions for discussion"):              # exceptions: RAG just before
+                assert texts[i - 1].endswith("vs same point last season")
+        assert not any("75.0% target" in t or ("Flu" in t and "vs target" in t) for t in texts), texts[0]
+    quality = " ".join(slides[-1])
+    assert "judged against the same point last season, not against their end-of-season target" in quality
 
 
 def test_data_quality_slide_says_what_the_pack_rests_on(harrow):
@@ -116,13 +150,15 @@ def test_rebuilding_from_the_same_snapshot_gives_the_same_slides(demo_root, harr
 
 @pytest.fixture(scope="module")
 def small_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Borough Two (one practice, P4) has 5 of 50 people vaccinated in September: a count to suppress."""
+    """Borough Two (one practice, P4) has 5 of 50 people vaccinated in September: a count to suppress (against 40
+    of 50 in September 2025, the same point last season, which September is judged against)."""
     root = tmp_path_factory.mktemp("pack_small")
     folder = root / f"snapshot_date={SNAP}"
     folder.mkdir()
     TINY_ORGS.to_parquet(folder / "orgs.parquet", index=False)
     rows = []
-    for month, counts in ((date(2026, 8, 1), {"P1": 70, "P2": 60, "P3": 120, "P4": 30}),
+    for month, counts in ((date(2025, 9, 1), {"P1": 70, "P2": 60, "P3": 120, "P4": 40}),
+                          (date(2026, 8, 1), {"P1": 70, "P2": 60, "P3": 120, "P4": 30}),
                           (date(2026, 9, 1), {"P1": 80, "P2": 70, "P3": 130, "P4": 5})):
         end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
         for org, num in counts.items():
@@ -142,7 +178,7 @@ def test_small_counts_are_suppressed_on_every_slide(small_root, monkeypatch):
     row = vaccination[vaccination.index("Flu uptake 65+"):]
     assert row[2:4] == ["*", "*"], "value and CI are suppressed"
     assert row[6] == "*", "the change (from a shown August value) would give September back"
-    chart = next(texts for texts in slides if texts[0] == "Off track: Flu uptake 65+")
+    chart = next(texts for texts in slides if texts[0] == "Behind the same point last season: Flu uptake 65+")
     assert "Sep 2026: *" in chart[3]
     assert "Suppressed in this pack: Flu uptake 65+ (Sep 2026)" in " ".join(slides[-1])
 

@@ -32,8 +32,36 @@ def test_scorecard_has_latest_value_change_and_nwl(store):
     assert flu.numerator == 173 and flu.denominator == 400
     assert flu.value == pytest.approx(100 * 173 / 400)
     assert flu.nwl_value == pytest.approx(100 * (173 + 41) / 450)
-    assert flu.target == 75 and flu.rag == "red" and flu.rag_basis == "target"
+    # September is the first month of the flu season: 43% is far below the 75% end-of-season target, but that
+    # target applies in February. With no September last season to compare with, no judgement yet.
+    assert flu.target == 75 and flu.rag == "grey" and "season in progress" in flu.rag_basis
+    assert "target" not in flu.rag_text and flu.rag_text.startswith("No judgement")
     assert "discharged_usual_residence" in card.index
+
+
+def _season(values: list[float], months: list[str]) -> pd.DataFrame:
+    """A borough's flu history (1,000 people each month), as scorecard_row reads it."""
+    starts = pd.to_datetime(months)
+    frame = pd.DataFrame({"metric_id": FLU.id, "area_code": "B1", "period_start": starts,
+                          "period_label": [f"{d:%b %Y}" for d in starts], "numerator": [10 * v for v in values],
+                          "denominator": 1000.0})
+    return reports.with_ci(frame)
+
+
+@pytest.mark.parametrize("this_september, colour", [(30.0, "red"), (45.0, "green"), (41.0, "amber")])
+def test_an_in_season_month_is_judged_against_the_same_point_last_season(this_september, colour):
+    history = _season([41.0, 60.0, 73.0, 78.0, this_september],
+                      ["2025-09-01", "2025-10-01", "2025-11-01", "2026-02-01", "2026-09-01"])
+    row = reports.scorecard_row(FLU, history, history.iloc[:0])
+    assert (row["rag"], row["rag_basis"]) == (colour, "same point last season")
+    assert row["rag_text"] == f"{reports.RAG_LABELS[colour]} vs same point last season"
+    assert row["previous_period"] == "Sep 2025"
+
+
+def test_the_season_end_is_judged_against_the_target():
+    history = _season([41.0, 60.0, 73.0, 74.0], ["2025-09-01", "2025-10-01", "2025-11-01", "2026-02-01"])
+    row = reports.scorecard_row(FLU, history, history.iloc[:0])
+    assert (row["rag"], row["rag_basis"], row["rag_text"]) == ("amber", "target", "Near vs target")
 
 
 def test_rag_rules():
