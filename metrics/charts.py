@@ -287,11 +287,10 @@ def comparison_chart(spec: ChartSpec) -> go.Figure:
     return style(fig, spec, height=max(320, 150 + 28 * len(frame)))
 
 
-def _group_labels(frame: pd.DataFrame) -> list[str]:
-    """Each group's name with its size (the denominator; left out where it is suppressed)."""
-    names = frame["group"] if "group" in frame else frame["breakdown_value"]
-    return [f"{name}<br>n = {size:,.0f}" if size == size else str(name)
-            for name, size in zip(names, frame["denominator"])]
+def _group_sizes(frame: pd.DataFrame) -> list[str]:
+    """Each group's size (its denominator) written on its bar; blank where it is suppressed (exports blank a
+    hidden bar's text with its value)."""
+    return [f"n = {size:,.0f}" if size == size else "" for size in frame["denominator"]]
 
 
 def _breakdown_note(spec: ChartSpec) -> str:
@@ -304,23 +303,28 @@ def _breakdown_note(spec: ChartSpec) -> str:
 @register("breakdown", columns=("breakdown_value",), notes=_breakdown_note)
 def breakdown_chart(spec: ChartSpec) -> go.Figure:
     """One bar per group (ethnicity, IMD quintile, ...) with 95% CI and its size, coloured as Fingertips colours
-    subgroups against the area's overall value (the line)."""
-    metric, frame = spec.metric, spec.data.assign(group_label=lambda f: _group_labels(f))
-    fig = go.Figure()
+    subgroups against the area's overall value (the line). Bars are named as a reader would ('IMD quintile 1
+    (most deprived)', the frame's ``group``); the hover's first field stays the group's code, which exports use to
+    find suppressed bars."""
+    metric, frame = spec.metric, spec.data
+    names = frame["group"] if "group" in frame else frame["breakdown_value"]
     verdicts = frame["vs_benchmark"] if "vs_benchmark" in frame else pd.Series("", index=frame.index)
+    hover = _hover(metric).replace("%{customdata[0]}", "%{x}").replace(
+        "<extra>", "<br>Group size (denominator): %{customdata[5]:,.0f}<extra>")
+    fig = go.Figure()
     for verdict, rows in frame.groupby(verdicts, sort=False):
         fig.add_trace(go.Bar(
-            x=rows["group_label"], y=rows["value"],
+            x=names[rows.index], y=rows["value"], text=_group_sizes(rows), textposition="inside",
+            insidetextanchor="start", textfont={"color": "white", "size": 11},
             marker={"color": COMPARISON_COLOURS.get(verdict, NHS_BLUE)},
             error_y={"type": "data", "symmetric": False, "array": rows["upper"] - rows["value"],
                      "arrayminus": rows["value"] - rows["lower"], "color": NHS_DARK_GREY},
-            customdata=_custom(rows, "group" if "group" in rows else "breakdown_value"),
-            hovertemplate=_hover(metric), name=COMPARISON_LABELS.get(verdict, metric.short_title),
-            showlegend=bool(verdict)))
+            customdata=_custom(rows, "breakdown_value"), hovertemplate=hover,
+            name=COMPARISON_LABELS.get(verdict, metric.short_title), showlegend=bool(verdict)))
     if spec.overall is not None:
         fig.add_hline(y=spec.overall, line={"color": NHS_DARK_BLUE, "dash": "dot", "width": 2},
                       annotation_text=f"All {metric.format_value(spec.overall)}", annotation_position="top left")
-    fig.update_xaxes(title=None, type="category", categoryorder="array", categoryarray=list(frame["group_label"]))
+    fig.update_xaxes(title=None, type="category", categoryorder="array", categoryarray=list(names))
     fig.update_yaxes(title=axis_title(metric))
     return style(fig, spec, height=380)
 

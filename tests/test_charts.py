@@ -100,9 +100,9 @@ def test_breakdown_groups_are_coloured_against_the_area_and_show_their_size():
     colours = {t.name: t.marker.color for t in fig.data}
     assert colours == {"Significantly worse": charts.NHS_RED, "Not significantly different": charts.NHS_WARM_YELLOW,
                        "Significantly better": charts.NHS_GREEN}
-    ticks = [x for t in fig.data for x in t.x]
-    assert ticks == ["IMD quintile 1 (most deprived)<br>n = 1,000", "IMD quintile 2",  # a suppressed size is not shown
-                     "IMD quintile 5 (least deprived)<br>n = 1,000"]
+    assert [x for t in fig.data for x in t.x] == list(frame["group"])
+    assert [x for t in fig.data for x in t.text] == ["n = 1,000", "", "n = 1,000"]  # a suppressed size is not shown
+    assert [c[0] for t in fig.data for c in t.customdata] == list(frame["breakdown_value"])  # what exports match
     assert "against Harrow overall" in charts.subtitle(spec)
 
 

@@ -153,6 +153,9 @@ def test_breakdown_types_and_categories_match_the_catalogue(con) -> None:
         for breakdown, values in by_metric[metric.id].items():
             if breakdown in CATEGORIES:
                 assert set(values) == CATEGORIES[breakdown], (metric.id, breakdown)
+            elif breakdown == "age_band" and metric.age_standardisation:
+                # Standardised over the European Standard Population 2013's bands from 65, as OHID's 65+ indicators.
+                assert values == ["65-69", "70-74", "75-79", "80-84", "85-89", "90+"], metric.id
             elif breakdown == "age_band":
                 assert 2 <= len(values) <= 4, metric.id
 
