@@ -52,7 +52,9 @@ def test_overview_scorecard_and_exceptions(demo_root, monkeypatch):
     assert at.title[0].value == "System oversight: Harrow"
     headers = [h.value for h in at.subheader]
     assert any(h.startswith("Exceptions for discussion") for h in headers)
-    assert len(at.dataframe) >= 6  # exceptions plus one scorecard per priority
+    tables = [h.proto.body for h in at.get("html") if "icp-table" in h.proto.body]
+    assert len(tables) >= 6  # exceptions plus one scorecard per priority
+    assert "Why it is flagged" in tables[0] and "Trend" in tables[1]
 
 
 @pytest.mark.parametrize("page", ["app_pages/frailty.py", "app_pages/variation.py", "app_pages/vaccination.py"])

@@ -20,7 +20,7 @@ import streamlit as st
 from metrics import areas, charts, exports
 from metrics.areas import Area
 from metrics.catalogue import Metric
-from metrics.charts import COMPARISON_LABELS, RAG_COLOURS, ChartSpec
+from metrics.charts import COMPARISON_LABELS, ChartSpec
 from metrics.demo import generate_demo
 from metrics.filters import ViewState, url_problem
 from metrics.layout import ROLLUP_FILE, snapshot_folders
@@ -286,9 +286,3 @@ def ci_table(frame: pd.DataFrame, metric: Metric, name_label: str = "Area",
 def table_height(rows: int, row: int = 35) -> int:
     """Pixel height that shows every row of a dataframe without an inner scrollbar."""
     return 38 + row * rows
-
-
-def rag_style(column: pd.Series) -> list[str]:
-    """Cell colours for a RAG column, the same colours the charts use."""
-    return [f"background-color: {RAG_COLOURS.get(v, '#FFFFFF')}; color: {'#231F20' if v == 'amber' else 'white'}"
-            for v in column]

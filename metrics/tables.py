@@ -1,0 +1,156 @@
+"""The Overview's scorecard and exceptions as plain HTML tables: what a grid widget cannot do.
+
+A metric's full name wraps instead of being cut; every value carries its unit; the RAG says in words what it was
+judged against, and a descriptive metric has none; each Making Data Count icon has its meaning on hover (and for
+screen readers); the trend is a small inline SVG. The icons are defined once per page as CSS classes rather than
+repeated as images in every row, which keeps the page light. On a phone the table scrolls sideways under a
+visible cue, with the metric column held in place.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+
+import pandas as pd
+
+from metrics import icons
+from metrics.catalogue import catalogue
+from metrics.charts import COMPARISON_LABELS, NHS_BLUE, RAG_COLOURS
+from metrics.reports import RAG_LABELS
+
+SCORECARD_COLUMNS = ("metric", "period", "value", "ci", "target", "nwl", "vs_nwl", "change", "variation",
+                     "assurance", "trend")
+EXCEPTION_COLUMNS = ("metric", "period", "value", "ci", "target", "variation", "assurance", "why")
+HEADS = {"metric": "Metric and RAG", "period": "Period", "value": "Value", "ci": "95% CI", "target": "Target",
+         "nwl": "NWL", "vs_nwl": "vs NWL", "change": "Change", "variation": "Variation", "assurance": "Assurance",
+         "trend": "Trend", "why": "Why it is flagged"}
+SPARK_WIDTH, SPARK_HEIGHT = 90, 24
+
+
+def _icon_classes() -> str:
+    """One CSS class per icon (``mdc-v-<code>``, ``mdc-a-<code>``), each image sent once."""
+    rules = [f".mdc-v-{code}{{background-image:url({icons.variation_icon(code)})}}" for code in icons.VARIATION]
+    rules += [f".mdc-a-{code}{{background-image:url({icons.assurance_icon(code)})}}" for code in icons.ASSURANCE]
+    return "".join(rules)
+
+
+STYLE = ("<style>"
+         ".icp-wrap{overflow-x:auto;margin-bottom:1rem;border:1px solid #d8dde0;border-radius:.5rem}"
+         ".icp-table{border-collapse:collapse;width:100%;min-width:860px;font-size:.875rem;line-height:1.3}"
+         ".icp-table th{background:#f0f4f5;color:#212b32;text-align:left;font-weight:600;padding:.4rem .5rem;"
+         "white-space:nowrap;border-bottom:1px solid #d8dde0}"
+         ".icp-table td{padding:.35rem .5rem;border-bottom:1px solid #eef0f1;vertical-align:middle}"
+         ".icp-table td.num{text-align:right;white-space:nowrap}.icp-table td.nowrap{white-space:nowrap}"
+         ".icp-table td.metric,.icp-table th.metric{position:sticky;left:0;background:#fff;min-width:11rem;"
+         "max-width:17rem;box-shadow:1px 0 0 #d8dde0}"
+         ".icp-table th.metric{background:#f0f4f5}"
+         ".icp-table .unit{color:#4c6272;font-size:.75rem;display:block}"
+         ".icp-rag{display:inline-block;border-radius:.25rem;padding:0 .35rem;font-size:.75rem;font-weight:600;"
+         "margin-bottom:.15rem}"
+         ".icp-rag-none{color:#4c6272;font-weight:400;padding:0}"
+         ".mdc{display:inline-block;width:28px;height:28px;background-size:contain;vertical-align:middle}"
+         ".icp-legend{display:flex;flex-wrap:wrap;gap:.35rem 1rem;font-size:.8rem;color:#4c6272;margin:.25rem 0 .75rem}"
+         ".icp-legend span.item{display:inline-flex;align-items:center;gap:.3rem}"
+         ".icp-legend .mdc{width:22px;height:22px}"
+         ".icp-counts{display:flex;flex-wrap:wrap;gap:.5rem;margin:.25rem 0 .5rem}"
+         ".icp-count{border-radius:.4rem;padding:.35rem .8rem;font-size:1rem}.icp-count b{font-size:1.4rem}"
+         ".icp-swipe{display:none;font-size:.75rem;color:#4c6272;margin:.1rem 0 .2rem}"
+         "@media (max-width:700px){.icp-swipe{display:block}}"
+         + _icon_classes() + "</style>")
+
+
+def _esc(text: object) -> str:
+    return html.escape("" if text is None else str(text))
+
+
+def _rag(row: dict, judged: bool) -> str:
+    """The RAG chip in words; a descriptive (neutral) metric gets none."""
+    if not judged:
+        return '<span class="icp-rag icp-rag-none" title="A descriptive measure: shown, not judged">' \
+               "Descriptive, not judged</span>"
+    colour = row.get("rag", "grey")
+    words = row.get("rag_text") or RAG_LABELS.get(colour, colour)
+    ink = "#212b32" if colour == "amber" else "#fff"
+    return (f'<span class="icp-rag" style="background:{RAG_COLOURS.get(colour, "#768692")};color:{ink}">'
+            f"{_esc(words)}</span>")
+
+
+def _icon(kind: str, code: str | None) -> str:
+    known = icons.VARIATION if kind == "v" else icons.ASSURANCE
+    if code not in known:
+        return ""
+    meaning = icons.variation_meaning(code) if kind == "v" else icons.assurance_meaning(code)
+    return f'<span class="mdc mdc-{kind}-{code}" role="img" aria-label="{_esc(meaning)}" title="{_esc(meaning)}">' \
+           "</span>"
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """A small SVG line of the last points (blank with fewer than two)."""
+    points = [v for v in values if v == v]
+    if len(points) < 2:
+        return ""
+    low, high = min(points), max(points)
+    span = (high - low) or 1.0
+    step = (SPARK_WIDTH - 4) / (len(points) - 1)
+    path = " ".join(f"{2 + i * step:.1f},{SPARK_HEIGHT - 3 - (v - low) / span * (SPARK_HEIGHT - 6):.1f}"
+                    for i, v in enumerate(points))
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}">'
+           f'<polyline points="{path}" fill="none" stroke="{NHS_BLUE}" stroke-width="1.5"/></svg>')
+    # An image, not inline SVG: Streamlit's HTML sanitiser drops inline SVG.
+    return (f'<img src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}" width="{SPARK_WIDTH}" '
+            f'height="{SPARK_HEIGHT}" alt="trend of the last {len(points)} periods">')
+
+
+def _cells(row: dict) -> dict[str, tuple[str, str]]:
+    """Each column's (css class, inner HTML) for one scorecard or exceptions line."""
+    metric = catalogue().metric(row["metric_id"])
+    unit = "" if metric.statistic == "proportion" else f'<span class="unit">{_esc(metric.unit_label)}</span>'
+    change = row.get("change")
+    return {
+        "metric": ("metric", f"{_rag(row, metric.judged)}<br>{_esc(metric.title)}"),
+        "period": ("nowrap", _esc(row["period"])),
+        "value": ("num", _esc(metric.format_value(row["value"])) + unit),
+        "ci": ("num", f"{_esc(metric.format_value(row['lower']))} to {_esc(metric.format_value(row['upper']))}"),
+        "target": ("num", _esc(metric.format_value(row.get("target")))),
+        "nwl": ("num", _esc(metric.format_value(row.get("nwl_value")))),
+        "vs_nwl": ("", _esc(COMPARISON_LABELS.get(row.get("vs_nwl"), row.get("vs_nwl") or "-"))),
+        "change": ("num", "-" if change is None or change != change else
+                   f"{_esc(metric.format_change(change))}<span class=\"unit\">{_esc(row.get('direction'))}</span>"),
+        "variation": ("", _icon("v", row.get("variation"))),
+        "assurance": ("", _icon("a", row.get("assurance"))),
+        "trend": ("", sparkline(row.get("sparkline") or [])),
+        "why": ("", _esc(row.get("why"))),
+    }
+
+
+def table(frame: pd.DataFrame, columns: Sequence[str] = SCORECARD_COLUMNS) -> str:
+    """An HTML table of scorecard (or exceptions) lines, with a sideways-scroll cue for phones."""
+    head = "".join(f'<th class="{"metric" if c == "metric" else ""}">{HEADS[c]}</th>' for c in columns)
+    body = []
+    for row in frame.to_dict("records"):
+        cells = _cells(row)
+        body.append("<tr>" + "".join(f'<td class="{cells[c][0]}">{cells[c][1]}</td>' for c in columns) + "</tr>")
+    return ('<div class="icp-swipe">Swipe sideways for more columns →</div><div class="icp-wrap">'
+            f'<table class="icp-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
+
+
+def icon_legend() -> str:
+    """Every Making Data Count icon with its meaning (also on hover)."""
+    items = [(_icon("v", code), icons.variation_meaning(code)) for code in icons.VARIATION]
+    items += [(_icon("a", code), icons.assurance_meaning(code)) for code in icons.ASSURANCE]
+    return '<div class="icp-legend">' + "".join(
+        f'<span class="item">{icon}{_esc(meaning.replace("Special cause variation: ", "Special cause: "))}</span>'
+        for icon, meaning in items) + "</div>"
+
+
+def rag_counts(card: pd.DataFrame) -> str:
+    """How many metrics are off track, near, on track and not judged: one line of chips (wraps on a phone)."""
+    counts = card["rag"].value_counts()
+    chips = []
+    for colour in ("red", "amber", "green", "grey"):
+        ink = "#212b32" if colour == "amber" else "#fff"
+        chips.append(f'<span class="icp-count" style="background:{RAG_COLOURS[colour]};color:{ink}">'
+                     f'<b>{int(counts.get(colour, 0))}</b> {RAG_LABELS[colour].lower()}</span>')
+    return f'<div class="icp-counts">{"".join(chips)}</div>'
