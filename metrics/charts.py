@@ -220,7 +220,7 @@ def trend_chart(spec: ChartSpec) -> go.Figure:
             for j, (_, run) in enumerate(rows.dropna(subset=["value"]).groupby(runs)):
                 fig.add_trace(go.Scatter(
                     x=pd.concat([run["period_start"], run["period_start"][::-1]]),
-                    y=pd.concat([run["upper"], run["lower"][::-1]]), fill="toself",
+                    y=pd.concat([run["upper"], run["lower"][::-1]]), fill="toself", mode="lines",
                     fillcolor="rgba(0,94,184,0.12)", line={"width": 0}, hoverinfo="skip",
                     name=f"{name} 95% CI", legendgroup="ci", showlegend=j == 0))
         fig.add_trace(go.Scatter(

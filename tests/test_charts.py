@@ -65,6 +65,15 @@ def test_trend_breaks_between_seasons():
     assert fig.layout.title.text == "t"
 
 
+def test_seasonal_gaps_break_the_ci_band_into_shaded_segments_without_dots():
+    months = ["2024-09", "2024-10", "2024-11", "2024-12", "2025-09", "2025-10", "2025-11", "2025-12"]
+    frame = _frame(["Harrow"] * 8, [50, 60, 65, 70, 52, 61, 66, 71]).assign(period_start=pd.to_datetime(months))
+    bands = [t for t in draw("trend", frame).data if t.fill == "toself"]
+    assert len(bands) == 2, "one band per season"
+    assert all(band.mode == "lines" for band in bands), "a band is a shaded area, never markers"
+    assert [{str(x)[:4] for x in band.x} for band in bands] == [{"2024"}, {"2025"}]
+
+
 def test_a_spec_names_what_its_kind_lacks_when_it_is_made():
     with pytest.raises(ValueError, match="a funnel chart needs benchmark, benchmark_label, limits, pcn_name"):
         draw("funnel", _frame(["A"], [40], ["similar"]))
