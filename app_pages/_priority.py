@@ -6,7 +6,7 @@ Each priority page file just calls ``render("<priority id>")``; the story is the
 import pandas as pd
 import streamlit as st
 
-from metrics import charts, narrative, reports, ui
+from metrics import charts, narrative, reports, tables, ui
 from metrics.ui import navigation, url
 from metrics import icons as icon_lib
 from metrics.catalogue import BREAKDOWN_LABEL, Metric, catalogue
@@ -15,23 +15,6 @@ from metrics.periods import month_end, month_name
 from metrics.areas import Area
 
 BREAKDOWN_ORDER = ["ethnicity", "imd_quintile", "age_band", "sex"]
-
-
-def headline(card: pd.DataFrame) -> None:
-    """Tiles with the latest value of every metric on the page, change and RAG."""
-    for start in range(0, len(card), 4):
-        cols = st.columns(4)
-        for col, row in zip(cols, card.iloc[start:start + 4].itertuples()):
-            metric = catalogue().metric(row.metric_id)
-            col.metric(
-                metric.short_title, metric.format_value(row.value),
-                delta=None if row.change != row.change else metric.format_change(row.change),
-                delta_description=f"{row.period} vs {row.previous_period}" if row.previous_period else row.period,
-                delta_color={"better": "normal", "worse": "inverse", None: "off"}[metric.judge(1)],
-                help=f"{metric.definition} 95% CI {metric.format_value(row.lower)} to "
-                     f"{metric.format_value(row.upper)}. Target: {metric.format_value(row.target)}. "
-                     f"RAG {row.rag} (against the {row.rag_basis}).",
-                border=True, chart_data=row.sparkline, chart_type="line")
 
 
 def icons(row: dict) -> None:
@@ -53,7 +36,8 @@ def spc_section(view: ViewState, area: Area, metric: Metric, mine: pd.DataFrame,
                 row: dict) -> dict:
     """The XmR chart with its icons and a choice of where limits are recalculated (kept in the URL as
     ``recalc``); returns the scorecard line with the variation and assurance of the phases shown."""
-    declared, _ = reports.spc_phases(ui.app_store(), view.snapshot, metric, area)
+    service_changes = reports.declared_spc_changes(ui.app_store(), view.snapshot, metric, area)
+    declared = [change.date for change in service_changes]
     months = [f"{start:%Y-%m}" for start in mine["period_start"].iloc[reports.MIN_SPC_POINTS // 2:]]
     choice = url.select("Recalculate the limits", ["auto", "none", *months], "recalc", "auto",
                         what="a month of this series", format_func=lambda c: recalculation_label(c, declared),
@@ -73,10 +57,12 @@ def spc_section(view: ViewState, area: Area, metric: Metric, mine: pd.DataFrame,
         span = f"{spc_rows['period_label'].iloc[0]} to {spc_rows['period_label'].iloc[-1]}"
         ui.show_figure(charts.ChartSpec(
             kind="spc", metric_id=metric.id, data=spc_rows, area=area.name, period=span,
-            snapshot=view.snapshot, target=target, subtitle="XmR chart: mean and process limits (mean ± "
-            f"2.66 × mean moving range); {phases}. Source: {metric.data_source}."), f"spc_{metric.id}")
+            snapshot=view.snapshot, target=target, subtitle="XmR chart: mean ± 2.66 × mean moving range; "
+            f"{phases}."), f"spc_{metric.id}")
     with side:
         icons(row)
+    for change in service_changes if choice == "auto" else ():
+        st.caption(f"Limits recalculated from {change.date:%b %Y}: {change.reason}")
     if spc.short_group_warning:
         st.caption(f"Only {len(spc_rows)} points: treat the limits with caution (at least 15 are advised).")
     return row
@@ -162,7 +148,8 @@ def render(priority_id: str) -> None:
     area = ui.focus_area(view)
     ui.page_header(priority.title, priority.question, view)
     card = reports.scorecard(ui.app_store(), view.snapshot, area, ui.home_ics(view), view.period, metrics)
-    headline(ui.for_screen(card, area.code))
+    st.html(tables.STYLE)
+    st.html(tables.tiles(ui.for_screen(card, area.code)))
 
     metric = ui.metric_picker(metrics, view, label="Explore a metric")
     rows = card[card["metric_id"] == metric.id]

@@ -47,7 +47,7 @@ FUNNEL_COLOURS = {"better": NHS_GREEN, "worse": NHS_RED, "similar": NHS_MID_GREY
                   "higher": NHS_DARK_BLUE, "lower": NHS_LIGHT_BLUE, "not_compared": NHS_PALE_GREY}
 # Beyond 95% only: the same colour, paler and smaller; beyond 99.8%: full colour, larger (labels say which).
 FUNNEL_MARKERS = {"high_998": (1.0, 11), "low_998": (1.0, 11), "high_95": (0.45, 8), "low_95": (0.45, 8)}
-FONT = "Arial, Helvetica, sans-serif"
+FONT = "Frutiger W01, Frutiger, Arial, Helvetica, sans-serif"  # as the app theme (.streamlit/config.toml)
 
 # The columns every kind's hover text reads (charts._custom), so every tidy frame carries its counts.
 POINT_COLUMNS = ("value", "lower", "upper", "numerator", "denominator", "period_label")

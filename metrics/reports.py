@@ -181,19 +181,25 @@ def with_spc(metric: Metric, area_rows: pd.DataFrame, target: float | None, chan
     return rows, result
 
 
+def declared_spc_changes(store: Store, snapshot: date, metric: Metric, area: Area) -> tuple:
+    """The service changes the catalogue declares for the area or an area containing it (``SpcChange``s)."""
+    return metric.spc_changes_for(areas.with_ancestors(store, snapshot, area))
+
+
 def spc_phases(store: Store, snapshot: date, metric: Metric, area: Area, choice: str = "auto") -> tuple[
         list[date], str]:
-    """The dates from which an area's SPC limits are recalculated, and how to say so: the changes the catalogue
-    declares for the area or an area containing it (``"auto"``), none (``"none"``), or a month a user chose
-    (``"2025-04"``)."""
+    """The dates from which an area's SPC limits are recalculated, and a few words for the chart's subtitle: the
+    changes the catalogue declares (``"auto"``), none (``"none"``), or a month a user chose (``"2025-04"``)."""
     if choice == "none":
-        return [], "one set of limits over the whole series (recalculation switched off)"
+        return [], "one set of limits (recalculation off)"
     if choice == "auto":
-        declared = metric.spc_changes_for(areas.with_ancestors(store, snapshot, area))
-        words = "; ".join(f"limits recalculated from {c.date:%b %Y}: {c.reason}" for c in declared)
-        return [c.date for c in declared], words or "one set of limits (no change in the service is declared)"
+        declared = [c.date for c in declared_spc_changes(store, snapshot, metric, area)]
+        if not declared:
+            return [], "one set of limits"
+        return declared, "limits recalculated from " + ", ".join(f"{d:%b %Y}" for d in declared) + \
+            " (service change)"
     start = month_start(choice).date()
-    return [start], f"limits recalculated from {start:%b %Y}, as chosen"
+    return [start], f"limits recalculated from {start:%b %Y} (chosen)"
 
 
 def scorecard_row(metric: Metric, area_rows: pd.DataFrame, nwl_rows: pd.DataFrame,

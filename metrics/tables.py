@@ -56,6 +56,16 @@ STYLE = ("<style>"
          ".icp-legend .mdc{width:22px;height:22px}"
          ".icp-counts{display:flex;flex-wrap:wrap;gap:.5rem;margin:.25rem 0 .5rem}"
          ".icp-count{border-radius:.4rem;padding:.35rem .8rem;font-size:1rem}.icp-count b{font-size:1.4rem}"
+         ".icp-tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,12.5rem),1fr));gap:.6rem;"
+         "margin-bottom:1rem}"
+         ".icp-tile{border:1px solid #d8dde0;border-radius:.5rem;padding:.55rem .7rem;display:flex;"
+         "flex-direction:column;gap:.15rem}"
+         ".icp-tile .label{font-size:.85rem;color:#212b32;line-height:1.25}"
+         ".icp-tile .value{font-size:1.7rem;line-height:1.2}.icp-tile .value .unit{display:inline}"
+         ".icp-tile .foot{display:flex;justify-content:space-between;align-items:flex-end;margin-top:auto}"
+         ".icp-tile .unit{color:#4c6272;font-size:.75rem}"
+         ".icp-delta{font-size:.8rem;border-radius:.25rem;padding:0 .3rem;background:#f0f4f5}"
+         ".icp-better{color:#006b2b;background:#e6f4ea}.icp-worse{color:#b0200f;background:#fdecea}"
          ".icp-swipe{display:none;font-size:.75rem;color:#4c6272;margin:.1rem 0 .2rem}"
          "@media (max-width:700px){.icp-swipe{display:block}}"
          + _icon_classes() + "</style>")
@@ -154,3 +164,29 @@ def rag_counts(card: pd.DataFrame) -> str:
         chips.append(f'<span class="icp-count" style="background:{RAG_COLOURS[colour]};color:{ink}">'
                      f'<b>{int(counts.get(colour, 0))}</b> {RAG_LABELS[colour].lower()}</span>')
     return f'<div class="icp-counts">{"".join(chips)}</div>'
+
+
+def _tile(row: dict) -> str:
+    metric = catalogue().metric(row["metric_id"])
+    unit = "" if metric.statistic == "proportion" else f' <span class="unit">{_esc(metric.unit_label)}</span>'
+    change, verdict = row.get("change"), None
+    if change is not None and change == change:
+        verdict = metric.judge(change)
+        arrow = "↑" if change > 0 else "↓" if change < 0 else "→"
+        since = f"{row['period']} vs {row['previous_period']}" if row.get("previous_period") else row["period"]
+        delta = (f'<span class="icp-delta icp-{verdict or "neutral"}">{arrow} {_esc(metric.format_change(change))}'
+                 f'</span> <span class="unit">{_esc(since)}</span>')
+    else:
+        delta = f'<span class="unit">{_esc(row["period"])}</span>'
+    about = (f"{metric.definition} 95% CI {metric.format_value(row['lower'])} to {metric.format_value(row['upper'])}."
+             f" Target: {metric.format_value(row.get('target'))}. {row.get('rag_text') or ''}")
+    return (f'<div class="icp-tile" title="{_esc(about)}"><div class="label">{_esc(metric.short_title)}</div>'
+            f'<div class="value">{_esc(metric.format_value(row["value"]))}{unit}</div><div>{delta}</div>'
+            f'<div class="foot">{_rag(row, metric.judged)}{sparkline(row.get("sparkline") or [])}</div></div>')
+
+
+def tiles(card: pd.DataFrame) -> str:
+    """The headline tiles of a priority page: each metric's latest value with its unit, change (coloured better
+    or worse), RAG in words and a sparkline; the full definition, CI and target on hover. They wrap onto as many
+    rows as the screen needs, one or two to a row on a phone."""
+    return f'<div class="icp-tiles">{"".join(_tile(row) for row in card.to_dict("records"))}</div>'

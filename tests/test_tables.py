@@ -61,3 +61,14 @@ def test_rag_counts_add_up():
     card = pd.DataFrame({"rag": ["red", "red", "amber", "grey"]})
     counts = re.findall(r"<b>(\d+)</b> ([a-z ]+)<", tables.rag_counts(card))
     assert counts == [("2", "off track"), ("1", "near"), ("0", "on track"), ("1", "no judgement")]
+
+
+def test_tiles_wrap_full_names_and_colour_change_by_polarity():
+    rows = pd.DataFrame([line("emergency_admissions_65_plus", change=-12.0, previous_period="Aug 2026"),
+                         line("flu_uptake_65_plus", change=-1.0, previous_period="Aug 2026")])
+    html = tables.tiles(rows)
+    assert html.count('class="icp-tile"') == 2
+    assert "Emergency admissions 65+" in html and "per 100,000" in html
+    assert 'icp-delta icp-better">↓' in html, "fewer admissions is better"
+    assert 'icp-delta icp-worse">↓' in html, "lower flu uptake is worse"
+    assert "Sep 2026 vs Aug 2026" in html

@@ -123,4 +123,4 @@ def test_priority_page_tab_and_recalculation_point(demo_root, monkeypatch):
     assert spc.selectbox(key="recalc").value == "2025-04"
     assert param(spc, "recalc") == "2025-04"
     figures = " ".join(chart.proto.spec for chart in spc.get("plotly_chart"))
-    assert "limits recalculated from Apr 2025, as chosen" in figures
+    assert "limits recalculated from Apr 2025 (chosen)" in figures
