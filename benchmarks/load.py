@@ -7,13 +7,13 @@ a simulated user is what it does for a real one: a session, a script run per pag
 sent; only drawing is missing.
 
 Each user, from a random start within the first think time, makes a **visit**, and more until ``--seconds`` have
-passed: a new session (a fresh websocket: a link opened, a new tab) that opens the Overview, then one priority page, then
-the Variation explorer, each after a think time drawn uniformly from ``--think MIN MAX`` seconds (default 5 to
-15), then closes. A page is asked for as the browser asks for it: ``BackMsg.rerun_script`` with the page's
-address (``page_name``: its ``url_path`` under ``st.navigation``, empty for the default page) and the query
-string (the user's borough: user ``i`` has the ``i``-th of NWL's eight, so the server's caches see eight
-boroughs; the priority page goes round the catalogue's priorities). A visit started before the end is finished,
-so every session either completes its three runs or failed.
+passed: a new session (a fresh websocket: a link opened, a new tab) that opens the Overview, then one priority page,
+then the Variation explorer, each after a think time drawn uniformly from ``--think MIN MAX`` seconds (default 5 to
+15), then closes. A page is asked for as the browser asks for it: ``BackMsg.rerun_script`` with the page's address
+(``page_name``: its ``url_path`` under ``st.navigation``, empty for the default page) and the query string (the
+user's borough: user ``i`` has the ``i``-th of NWL's eight, so the server's caches see eight boroughs; the priority
+page goes round the catalogue's priorities). A visit started before the end is finished, so every session either
+completes its three runs or failed.
 
 A **run** is timed from sending the request until the server's ``script_finished`` (``FINISHED_SUCCESSFULLY``;
 a run the server ended early for another rerun is waited through). An **error** is a run that does not finish
@@ -26,7 +26,9 @@ with at least one completed visit), ``errors``, ``runs`` (completed runs), ``p50
 script run finished, all pages), ``max_s``, ``runs_per_s`` (completed runs over the wall time from the first
 request to the last answer), ``per_page`` (the same per page), ``server_peak_rss_mb`` (the peak, sampled every
 0.5 s, of the summed resident memory of the server processes and everything they started), ``server_cpu_s``
-(their CPU time during the run), and the machine's load average before and after.
+(their CPU time during the run), ``simulator_cpu_s`` (this process's), and how busy the machine was:
+``machine.others_cpu_cores``, the cores every other process kept busy on average during the run (all CPU time
+from ``/proc/stat`` less the servers' and the simulator's), and the load average before and after.
 
 The server processes are ``--pid`` (repeatable), else those listening on ``--server-port`` (repeatable; default
 the URL's port), found through ``/proc`` (Linux, as root or as the servers' user). Behind a load balancer, pass
@@ -236,6 +238,19 @@ def rss_and_cpu(pids: Iterable[int]) -> tuple[float, float]:
     return rss_kb / 1024, ticks / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_s() -> float:
+    """CPU time every process on the machine has used since boot (all cores, user + system + irq), seconds."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    """This process's CPU time so far (the simulated users themselves), seconds."""
+    times = os.times()
+    return times.user + times.system
+
+
 async def watch_memory(roots: list[int], peaks: dict[str, float], stop: asyncio.Event) -> None:
     """Sample the servers' summed RSS every ``SAMPLE_EVERY_S`` until ``stop``; keep the peak."""
     while not stop.is_set():
@@ -265,35 +280,56 @@ def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
 
+@dataclass
+class Meter:
+    """CPU clocks read at the start of a run: the servers', this process's and the whole machine's."""
+    roots: list[int]
+    started: float = field(default_factory=time.perf_counter)
+    load_before: tuple[float, float, float] = field(default_factory=os.getloadavg)
+    server_cpu: float = 0.0
+    own_cpu: float = field(default_factory=own_cpu_s)
+    machine: float = field(default_factory=machine_busy_s)
+
+    def __post_init__(self) -> None:
+        self.server_cpu = rss_and_cpu(process_tree(self.roots))[1]
+
+    def figures(self, peak_rss_mb: float | None) -> dict:
+        """The servers' peak memory and CPU, the simulator's CPU, and what every other process used."""
+        elapsed = time.perf_counter() - self.started
+        server = rss_and_cpu(process_tree(self.roots))[1] - self.server_cpu
+        own = own_cpu_s() - self.own_cpu
+        others = machine_busy_s() - self.machine - own - server
+        measured = bool(self.roots)
+        return {"elapsed_s": _round(elapsed, 1), "server_pids": self.roots,
+                "server_peak_rss_mb": _round(peak_rss_mb, 1) if measured else None,
+                "server_cpu_s": _round(server, 1) if measured else None, "simulator_cpu_s": _round(own, 1),
+                "machine": {"cpus": os.cpu_count(),
+                            "others_cpu_cores": _round(others / elapsed, 2) if measured else None,
+                            "load_average_before": self.load_before, "load_average_after": os.getloadavg(),
+                            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}}
+
+
 async def simulate(url: str, users: int, seconds: float, think: tuple[float, float] = THINK_S,
                    server_pids: list[int] | None = None, seed: int = 1,
                    run_timeout_s: float = RUN_TIMEOUT_S) -> dict:
     """``users`` simulated users against ``url`` for ``seconds``; the figures ``load.json`` holds."""
     roots = server_pids or []
-    load_before, (_, cpu_before) = os.getloadavg(), rss_and_cpu(process_tree(roots))
-    tally, peaks, stop = Tally(), {}, asyncio.Event()
-    watcher = asyncio.create_task(watch_memory(roots, peaks, stop))
     visits = [visit_pages(priority) for priority in priority_paths()]
-    started = time.perf_counter()
-    await asyncio.gather(*(user(number, url, started + seconds, think, tally, visits, seed, run_timeout_s)
+    tally, peaks, stop, meter = Tally(), {}, asyncio.Event(), Meter(roots)
+    watcher = asyncio.create_task(watch_memory(roots, peaks, stop))
+    await asyncio.gather(*(user(number, url, meter.started + seconds, think, tally, visits, seed, run_timeout_s)
                            for number in range(users)))
     stop.set()
     await watcher
-    _, cpu_after = rss_and_cpu(process_tree(roots))
     every = [s for values in tally.run_seconds.values() for s in values]
     wall = (tally.last_answer - tally.first_request) if every else None
     return {
-        "url": url, "users": users, "seconds": seconds, "think_s": list(think), "elapsed_s": _round(
-            time.perf_counter() - started, 1), "sessions": tally.sessions,
+        "url": url, "users": users, "seconds": seconds, "think_s": list(think), "sessions": tally.sessions,
         "sessions_completed": tally.sessions_completed, "users_completing_runs": len(tally.completed_by_user),
         "errors": len(tally.errors), "error_samples": sorted(set(tally.errors))[:10], **_figures(every),
         "runs_per_s": _round(len(every) / wall if wall else None),
         "per_page": {label: _figures(values) for label, values in tally.run_seconds.items()},
-        "server_pids": roots, "server_peak_rss_mb": _round(peaks.get("rss_mb"), 1) if roots else None,
-        "server_cpu_s": _round(cpu_after - cpu_before, 1) if roots else None,
-        "machine": {"cpus": os.cpu_count(), "load_average_before": load_before,
-                    "load_average_after": os.getloadavg(),
-                    "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+        **meter.figures(peaks.get("rss_mb")),
     }
 
 
@@ -327,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{result['users']} users, {result['sessions']} sessions ({result['sessions_completed']} completed), "
           f"{result['runs']} runs, {result['errors']} errors; p50 {result['p50_s']} s, p95 {result['p95_s']} s, "
           f"{result['runs_per_s']} runs/s; server peak RSS {result['server_peak_rss_mb']} MB, CPU "
-          f"{result['server_cpu_s']} s (pids {pids}); wrote {args.out}")
+          f"{result['server_cpu_s']} s (pids {pids}); other processes kept "
+          f"{result['machine']['others_cpu_cores']} cores busy; wrote {args.out}")
     for sample in result["error_samples"]:
         print(f"  error: {sample}")
     return 0
