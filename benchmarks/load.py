@@ -33,6 +33,7 @@ from ``/proc/stat`` less the servers' and the simulator's), and the load average
 The server processes are ``--pid`` (repeatable), else those listening on ``--server-port`` (repeatable; default
 the URL's port), found through ``/proc`` (Linux, as root or as the servers' user). Behind a load balancer, pass
 each app process's port (``--server-port 8502 --server-port 8503``): the balancer's own memory is not the app's.
+``--report a.json b.json ...`` prints earlier runs as the markdown table benchmarks/README.md quotes.
 """
 
 from __future__ import annotations
@@ -341,9 +342,23 @@ def server_pids(url: str, pids: list[int], ports: list[int]) -> list[int]:
     return listening_pids(ports or [split.port or (443 if split.scheme == "https" else 80)])
 
 
+def report(results: list[dict], names: list[str]) -> str:
+    """A markdown table of several load.json files (benchmarks/README.md, "Many users")."""
+    lines = ["| run | users | sessions (completed) | errors | runs | p50 s | p95 s | runs/s | Overview p50 / p95 s | "
+             "server peak RSS MB | server CPU s | other processes' cores busy |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in zip(names, results):
+        overview = r["per_page"].get("Overview", {})
+        lines.append(f"| {name} | {r['users']} | {r['sessions']} ({r['sessions_completed']}) | {r['errors']} | "
+                     f"{r['runs']} | {r['p50_s']:.2f} | {r['p95_s']:.2f} | {r['runs_per_s']:.2f} | "
+                     f"{overview.get('p50_s', 0):.2f} / {overview.get('p95_s', 0):.2f} | "
+                     f"{r['server_peak_rss_mb']:.0f} | {r['server_cpu_s']:.0f} | {r['machine']['others_cpu_cores']} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks load", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", required=True, help="the dashboard's address (an app process or a balancer)")
+    parser.add_argument("--url", help="the dashboard's address (an app process or a balancer)")
     parser.add_argument("--users", type=int, default=10, help="simulated users at once")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long users keep starting visits")
     parser.add_argument("--think", type=float, nargs=2, default=THINK_S, metavar=("MIN", "MAX"),
@@ -355,7 +370,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-timeout", type=float, default=RUN_TIMEOUT_S, help="seconds before a run is an error")
     parser.add_argument("--seed", type=int, default=1, help="seeds the think times and start offsets")
     parser.add_argument("--out", default="load.json")
+    parser.add_argument("--report", nargs="+", metavar="LOAD_JSON",
+                        help="print these runs as a markdown table, and stop")
     args = parser.parse_args(argv)
+    if args.report:
+        print(report([json.loads(Path(name).read_text()) for name in args.report],
+                     [Path(name).stem for name in args.report]))
+        return 0
+    if not args.url:
+        parser.error("--url is required")
     pids = server_pids(args.url, args.pid, args.server_port)
     result = asyncio.run(simulate(args.url, args.users, args.seconds, tuple(args.think), pids, args.seed,
                                   args.run_timeout))
