@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from metrics import charts, reports, ui, variation
+from metrics import charts, reports, tables, ui, variation
 from metrics.ui import url
 from metrics.catalogue import catalogue
 
@@ -36,10 +36,8 @@ ui.show_figure(charts.ChartSpec(
     benchmark=nwl, benchmark_label="NWL", limits=variation.funnel_curve(practices, metric, nwl, spread),
     subtitle=f"Each dot is a practice; darker dots lie outside the 99.8% limits. {spread.note}"),
     f"funnel_{metric.id}")
-counts = practices["funnel"].value_counts()
-cols = st.columns(5)
-for col, code in zip(cols, [c for c in variation.FUNNEL_LABELS if c != "not_compared"]):
-    col.metric(variation.FUNNEL_LABELS[code], int(counts.get(code, 0)), border=True)
+st.html(tables.STYLE)
+st.html(tables.funnel_counts(practices["funnel"]))
 
 outliers = practices[practices["funnel"].isin(["high_998", "low_998"])]
 st.subheader(f"Practices outside the 99.8% limits ({len(outliers)})")

@@ -17,8 +17,9 @@ import pandas as pd
 
 from metrics import icons
 from metrics.catalogue import catalogue
-from metrics.charts import COMPARISON_LABELS, NHS_BLUE, RAG_COLOURS
+from metrics.charts import COMPARISON_LABELS, NHS_BLUE, NHS_DARK_BLUE, RAG_COLOURS
 from metrics.reports import RAG_LABELS
+from metrics.variation import FUNNEL_LABELS
 
 SCORECARD_COLUMNS = ("metric", "period", "value", "ci", "target", "nwl", "vs_nwl", "change", "variation",
                      "assurance", "trend")
@@ -155,15 +156,30 @@ def icon_legend() -> str:
         for icon, meaning in items) + "</div>"
 
 
+def chips(items: Sequence[tuple[int, str, str]]) -> str:
+    """Counts as one line of coloured chips, (count, words, background colour) each; wraps on a phone where a
+    row of tiles would stack into a screenful."""
+    out = []
+    for count, words, colour in items:
+        ink = "#212b32" if colour in (RAG_COLOURS["amber"], "#E8EDEE") else "#fff"
+        out.append(f'<span class="icp-count" style="background:{colour};color:{ink}"><b>{count}</b> '
+                   f"{_esc(words)}</span>")
+    return f'<div class="icp-counts">{"".join(out)}</div>'
+
+
 def rag_counts(card: pd.DataFrame) -> str:
-    """How many metrics are off track, near, on track and not judged: one line of chips (wraps on a phone)."""
+    """How many metrics are off track, near, on track and not judged."""
     counts = card["rag"].value_counts()
-    chips = []
-    for colour in ("red", "amber", "green", "grey"):
-        ink = "#212b32" if colour == "amber" else "#fff"
-        chips.append(f'<span class="icp-count" style="background:{RAG_COLOURS[colour]};color:{ink}">'
-                     f'<b>{int(counts.get(colour, 0))}</b> {RAG_LABELS[colour].lower()}</span>')
-    return f'<div class="icp-counts">{"".join(chips)}</div>'
+    return chips([(int(counts.get(colour, 0)), RAG_LABELS[colour].lower(), RAG_COLOURS[colour])
+                  for colour in ("red", "amber", "green", "grey")])
+
+
+def funnel_counts(funnel: pd.Series) -> str:
+    """How many practices lie beyond each funnel limit (darker: beyond 99.8%)."""
+    counts = funnel.value_counts()
+    shades = {"high_998": NHS_DARK_BLUE, "high_95": NHS_BLUE, "not_significant": "#E8EDEE", "low_95": NHS_BLUE,
+              "low_998": NHS_DARK_BLUE}
+    return chips([(int(counts.get(code, 0)), FUNNEL_LABELS[code].lower(), colour) for code, colour in shades.items()])
 
 
 def _tile(row: dict) -> str:

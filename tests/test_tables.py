@@ -72,3 +72,10 @@ def test_tiles_wrap_full_names_and_colour_change_by_polarity():
     assert 'icp-delta icp-better">↓' in html, "fewer admissions is better"
     assert 'icp-delta icp-worse">↓' in html, "lower flu uptake is worse"
     assert "Sep 2026 vs Aug 2026" in html
+
+
+def test_funnel_counts_cover_every_practice():
+    funnel = pd.Series(["high_998", "not_significant", "not_significant", "low_95", "not_compared"])
+    counts = dict((words, int(n)) for n, words in re.findall(r"<b>(\d+)</b> ([^<]+)<", tables.funnel_counts(funnel)))
+    assert counts == {"above the 99.8% limit": 1, "above the 95% limit": 0, "within the limits": 2,
+                      "below the 95% limit": 1, "below the 99.8% limit": 0}
