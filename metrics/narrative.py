@@ -37,6 +37,9 @@ def summary_sentence(metric: Metric, row: dict, area_name: str) -> str:
     """One sentence: value and period, against target, assurance, SPC variation, and NWL if it differs."""
     parts = [f"{metric.short_title} in {area_name} was {metric.format_value(row['value'])} in {row['period']}"]
     target_clause = _against_target(metric, row["value"], row.get("target"))
+    if target_clause and metric.season_months and row.get("rag_basis") not in (None, "target"):
+        # A season in progress is judged against the same point last season, not yet against its target.
+        target_clause = f"the {metric.format_value(row['target'])} target applies at the season's end"
     head = parts[0] + (f", {target_clause}" if target_clause else "")
     clauses = [head]
     if row.get("assurance") in ASSURANCE_PHRASE:

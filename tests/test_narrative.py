@@ -28,3 +28,14 @@ def test_sii_reading_direction_and_uncertainty():
     text = sii_sentence(FLU, "Harrow", 8.0, 6.0, 10.0)
     assert "higher at the least deprived end" in text and "most deprived residents fare worse" in text
     assert "least deprived residents fare worse" in sii_sentence(ADMISSIONS, "Harrow", 80.0, 60.0, 100.0)
+
+
+def test_a_season_in_progress_is_not_said_to_miss_its_end_of_season_target():
+    row = {"value": 9.0, "period": "Sep 2026", "target": 75.0, "assurance": None, "variation": None,
+           "vs_nwl_998": "similar", "rag_basis": "same point last season", "direction": "improving"}
+    sentence = summary_sentence(FLU, row, "Harrow")
+    assert "below the 75.0% target" not in sentence
+    assert "the 75.0% target applies at the season's end" in sentence
+    assert "compared with the same point last season (better)" in sentence
+    ended = summary_sentence(FLU, row | {"period": "Feb 2026", "rag_basis": "target"}, "Harrow")
+    assert "below the 75.0% target" in ended
