@@ -17,6 +17,7 @@ import streamlit as st
 from metrics import icons
 from metrics.__main__ import build_parser
 from metrics.catalogue import Metric, Priority, Target, catalogue
+from metrics.filters import UrlParams
 from metrics.ingest.formats import FORMATS
 from metrics.stats import xmr
 
@@ -192,3 +193,8 @@ def test_every_assurance_code_has_an_icon_and_a_meaning(code):
 def test_icons_are_drawn_only_for_codes_xmr_gives():
     assert sorted(set(icons.VARIATION) - VARIATION_CODES) == []
     assert sorted(set(icons.ASSURANCE) - ASSURANCE_CODES) == []
+
+
+@pytest.mark.parametrize("parameter", sorted(UrlParams.model_fields))
+def test_every_url_parameter_is_in_the_readme(parameter):
+    assert f"`{parameter}`" in README.split("The URL is the state")[1].split("## Data")[0]
