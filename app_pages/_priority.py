@@ -113,29 +113,35 @@ def comparison(view: ViewState, parent: Area, level: str, metric: Metric, names:
 
 
 def breakdowns(view: ViewState, area: Area, metric: Metric) -> None:
-    """Every published breakdown of the metric, two to a row, and the slope index of inequality."""
+    """Every published breakdown of the metric, one tab each (the open one kept in the URL as ``breakdown`` and
+    the only one drawn), full width so group names and the chart's words fit; the slope index of inequality under
+    deprivation."""
     if not metric.breakdowns:
         return
     st.subheader("Inequalities")
     overall = reports.scorecard_value(ui.app_store(), view.snapshot, metric, area, view.period)
     kinds = sorted(metric.breakdowns, key=BREAKDOWN_ORDER.index)
-    for start in range(0, len(kinds), 2):
-        for col, kind in zip(st.columns(2), kinds[start:start + 2]):
+    labels = [BREAKDOWN_LABEL[kind] for kind in kinds]
+    tabs = url.tabs(labels, "breakdown", kinds, labels[0])
+    for kind, label in zip(kinds, labels):
+        if not tabs[label].open:
+            continue
+        with tabs[label]:
             frame = reports.breakdown(ui.app_store(), view.snapshot, metric, area, kind, view.period)
             if frame.empty:
+                st.info(f"No {label.lower()} breakdown of {metric.short_title} for {area.name}.")
                 continue
-            with col:
-                when = frame["period_label"].iloc[0]
-                ui.show_figure(charts.ChartSpec(
-                    kind="breakdown", metric_id=metric.id, data=frame, area=area.name, period=when,
-                    snapshot=view.snapshot, title=f"{metric.short_title} by {BREAKDOWN_LABEL[kind].lower()}",
-                    subtitle=f"{metric.unit_label}, {area.name}, {when}; whiskers: 95% CI", overall=overall),
-                    f"bd_{kind}")
-                if kind == "imd_quintile":
-                    sii = reports.slope_index(frame, metric)
-                    if sii is not None:
-                        st.markdown("**Slope index of inequality.** " + narrative.sii_sentence(
-                            metric, area.name, sii.sii, sii.sii_lower, sii.sii_upper))
+            when = frame["period_label"].iloc[0]
+            ui.show_figure(charts.ChartSpec(
+                kind="breakdown", metric_id=metric.id, data=frame, area=area.name, period=when,
+                snapshot=view.snapshot, title=f"{metric.short_title} by {label[0].lower()}{label[1:]}",
+                subtitle=f"{metric.unit_label}, {area.name}, {when}; whiskers: 95% CI.", overall=overall),
+                f"bd_{kind}")
+            if kind == "imd_quintile":
+                sii = reports.slope_index(frame, metric)
+                if sii is not None:
+                    st.markdown("**Slope index of inequality.** " + narrative.sii_sentence(
+                        metric, area.name, sii.sii, sii.sii_lower, sii.sii_upper))
     st.caption("Groups whose 95% confidence intervals do not overlap differ significantly. The slope index of "
                "inequality (OHID method) is the modelled gap between the most and least deprived ends, using all "
                "five quintiles weighted by their size.")

@@ -43,7 +43,7 @@ class UrlParams(BaseModel):
     peer: str | None = Field(None, pattern=ODS_CODE, description="a practice's ODS code such as E84005")
     seen: date | None = Field(None, description="a snapshot date such as 2026-09-05")
     chart: str | None = Field(None, pattern=WORD, description="a chart type such as trend")
-    breakdown: str | None = Field(None, pattern=WORD, description="a breakdown such as ethnicity")
+    breakdown: str | None = Field(None, pattern=WORD, description="a breakdown such as ethnicity")  # chart studio, priority pages
     start: str | None = Field(None, pattern=MONTH, description="a month such as 2025-04")
     end: str | None = Field(None, pattern=MONTH, description="a month such as 2026-09")
     title: str | None = Field(None, max_length=200, description="a title of up to 200 characters")

@@ -33,6 +33,16 @@ def run_page(root: Path, page: str, monkeypatch: pytest.MonkeyPatch, **params: s
     return at
 
 
+def open_link(root, page: str, monkeypatch, **params: str) -> AppTest:
+    """A session that follows a link to ``page`` with ``params`` (as a pasted URL or a link in an email)."""
+    monkeypatch.setenv("ICP_DATA_ROOT", str(root))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.query_params.clear()
+    at.query_params.update(params)
+    return at.switch_page(page).run()
+
+
 def assert_clean(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
@@ -104,9 +114,12 @@ def test_variation_explorer_lists_funnel_outliers(demo_root, monkeypatch):
 
 
 def test_vaccination_page_reads_the_slope_index(demo_root, monkeypatch):
-    at = run_page(demo_root, "app_pages/vaccination.py", monkeypatch, borough="Ealing", metric="flu_uptake_65_plus")
+    at = open_link(demo_root, "app_pages/vaccination.py", monkeypatch, borough="Ealing", metric="flu_uptake_65_plus",
+                   breakdown="imd_quintile")
     assert_clean(at)
     assert any(m.value.startswith("**Slope index of inequality.**") for m in at.markdown)
+    assert len([c for c in at.get("plotly_chart") if "by deprivation" in c.proto.spec]) == 1
+    assert not [c for c in at.get("plotly_chart") if "by ethnic group" in c.proto.spec], "closed tabs wait"
 
 
 @pytest.mark.parametrize("page", ["app_pages/overview.py", "app_pages/frailty.py", "app_pages/variation.py",

@@ -8,21 +8,12 @@ import re
 import pytest
 
 from metrics.filters import UrlParams, url_problem
-from tests.test_pages import APP, PAGES, assert_clean, demo_root, run_page  # noqa: F401 (fixture)
 from streamlit.testing.v1 import AppTest
+
+from tests.test_pages import PAGES, assert_clean, demo_root, open_link, run_page  # noqa: F401 (fixture)
 
 VARIATION = "app_pages/variation.py"
 STUDIO = "app_pages/chart_studio.py"
-
-
-def open_link(root, page: str, monkeypatch, **params: str) -> AppTest:
-    """A session that follows a link to ``page`` with ``params`` (as a pasted URL or a link in an email)."""
-    monkeypatch.setenv("ICP_DATA_ROOT", str(root))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.query_params.clear()
-    at.query_params.update(params)
-    return at.switch_page(page).run()
 
 
 def param(at: AppTest, key: str) -> str | None:
