@@ -404,12 +404,16 @@ def funnel_chart(spec: ChartSpec) -> go.Figure:
         colour = FUNNEL_COLOURS[rows["funnel_verdict"].iloc[0]]
         opacity, size = FUNNEL_MARKERS.get(rows["funnel"].iloc[0], (1.0, 8)) if "funnel" in rows else (1.0, 9)
         fig.add_trace(go.Scatter(
-            x=rows["denominator"], y=rows["value"], mode="markers", name=label,
+            x=rows["funnel_x"] if "funnel_x" in rows else rows["denominator"], y=rows["value"], mode="markers",
+            name=label,
             marker={"color": colour, "size": size, "opacity": opacity, "line": {"width": 0.5, "color": "white"}},
             customdata=frame.loc[rows.index, ["area_name", "period_label", "lower", "upper", "numerator",
                                               "denominator", "pcn_name"]].to_numpy(),
             hovertemplate=hover))
-    fig.update_xaxes(title=f"Denominator ({metric.denominator.rstrip('.').lower()})", tickformat=",.0f")
+    denominator = metric.denominator.rstrip(".").lower()
+    if "expected" in frame:  # age-standardised: dots stand where a population with NWL's age mix would
+        denominator += ", at NWL's age mix (the practice's expected events)"
+    fig.update_xaxes(title=f"Denominator ({denominator})", tickformat=",.0f")
     fig.update_yaxes(title=axis_title(metric))
     return style(fig, spec, height=480)
 

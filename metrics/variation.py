@@ -143,13 +143,24 @@ def funnel_frame(practices: pd.DataFrame, metric: Metric, average: float,
         [np.char.startswith(label.astype(str), "high"), np.char.startswith(label.astype(str), "low"),
          label == "not_compared"],
         [metric.judge(1) or "higher", metric.judge(-1) or "lower", "not_compared"], "similar")
-    return practices.assign(funnel=label, funnel_label=[FUNNEL_LABELS[x] for x in label], funnel_verdict=verdict)
+    return practices.assign(funnel=label, funnel_label=[FUNNEL_LABELS[x] for x in label], funnel_verdict=verdict,
+                            funnel_x=_funnel_x(practices, metric, average))
+
+
+def _funnel_x(practices: pd.DataFrame, metric: Metric, average: float) -> np.ndarray:
+    """Where each practice stands on the funnel's x axis: its denominator; for an age-standardised rate, the
+    population with NWL's age mix that would expect the practice's expected events, so the limits drawn at a dot
+    are exactly those it is judged by (its own expected events)."""
+    if "expected" not in practices or not average:
+        return practices["denominator"].to_numpy(dtype=float)
+    return _expected(practices, average, metric) * metric.multiplier / average
 
 
 def funnel_curve(practices: pd.DataFrame, metric: Metric, average: float, spread: Dispersion = NO_DISPERSION,
                  points: int = 200) -> pd.DataFrame:
-    """The funnel's limit lines over the range of denominators shown."""
-    lo, hi = practices["denominator"].min(), practices["denominator"].max()
+    """The funnel's limit lines over the range of the funnel's x axis shown (``funnel_x``)."""
+    x = practices["funnel_x"] if "funnel_x" in practices else practices["denominator"]
+    lo, hi = x.min(), x.max()
     grid = np.geomspace(max(lo * 0.8, 1.0), hi * 1.1, points)
     limits = _limits(metric, grid, average, spread)
     return pd.DataFrame({"denominator": grid, **{k: np.asarray(v) for k, v in limits.items()}})

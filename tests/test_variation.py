@@ -113,3 +113,23 @@ def test_standardised_rates_are_judged_against_their_own_expected_events():
     assert spread.standardisation and "age-standardised" in spread.note
     out = funnel_frame(practices, ADMISSIONS, 2000.0, spread)
     assert list(out["funnel"]) == ["high_95", "not_significant"]
+
+
+def test_standardised_dots_stand_where_the_limits_that_judge_them_are_drawn():
+    rng = np.random.default_rng(3)
+    population = rng.uniform(300, 3000, 60)
+    expected = population * rng.uniform(0.012, 0.03, 60)  # older lists expect more admissions per head
+    observed = rng.poisson(expected * rng.uniform(0.7, 1.5, 60)).astype(float)
+    average = 2000.0
+    practices = pd.DataFrame({"numerator": observed, "denominator": population, "expected": expected,
+                              "value": observed / expected * average})
+    spread = dispersion(practices, ADMISSIONS, average, adjust=False)
+    out = funnel_frame(practices, ADMISSIONS, average, spread)
+    assert np.allclose(out["funnel_x"] * average / ADMISSIONS.multiplier, expected)
+    curve = funnel_curve(out, ADMISSIONS, average, spread, points=4000)
+    upper = np.interp(out["funnel_x"], curve["denominator"], curve["upper_998"])
+    lower = np.interp(out["funnel_x"], curve["denominator"], curve["lower_998"])
+    beyond = (out["value"] > upper * 1.01) | (out["value"] < lower * 0.99)
+    inside = (out["value"] < upper * 0.99) & (out["value"] > lower * 1.01)
+    flagged = out["funnel"].isin(["high_998", "low_998"])
+    assert flagged.any() and not (flagged & inside).any() and not (~flagged & beyond).any()
