@@ -46,6 +46,12 @@ the server process used from the action until idle (all its threads, from ``/pro
 ``wire_run_ms`` it tells the server's own work from its waiting (for a CPU, on a busy machine). ``probe_ms`` is
 what this module's own checks in the page cost during the action (they run on the page's main thread).
 
+``busy_ms`` is the page's main thread in long tasks (50 ms or more, the Long Tasks API) from the action until idle:
+JavaScript handling the streamed elements, React, Plotly and Vega drawing, style and layout. ``--js-profile N``
+charges that JavaScript to its scripts (``js_profile``: Chrome DevTools' CPU profiler over N warm loads per view,
+ms per load per script file: ``PlotlyChart``, ``react-dom``, ``embed`` for Vega, ``(program)`` for V8's parsing,
+style, layout and paint, ``(garbage collector)``).
+
 ``server_idle_cpu_ms_per_s``: the server's CPU time per second while one session sits open doing nothing (Streamlit's
 file watcher reacts to every file written anywhere under the app's folder, so it depends on what else writes
 there). ``--streamlit-option server.fileWatcherType=none`` (any ``KEY=VALUE``) runs the server with such options.
@@ -114,6 +120,12 @@ TRACKER_JS = """
   window.WebSocket.prototype = Native.prototype;
   Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
   document.addEventListener('pointerdown', (e) => { b.pressedAt = e.timeStamp; b.checkMs = 0; }, true);
+  b.longTasks = [];  // the main thread's tasks of 50 ms or more: [start, duration] on the page's clock
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) b.longTasks.push([e.startTime, e.duration]);
+    }).observe({type: 'longtask', buffered: true});
+  } catch (e) { /* no Long Tasks API: busy_ms stays 0 */ }
   function check() {
     const started = performance.now();
     const app = document.querySelector('[data-testid="stApp"]');
@@ -333,7 +345,8 @@ def wait_idle(tab: Tab, runs_before: int) -> dict:
         state = tab.page.evaluate("() => window.__icpBench && window.__icpBench.signature")
         raise TimeoutError(f"{tab.page.url} not idle after {TIMEOUT_MS} ms: {state}") from error
     record = tab.page.evaluate("() => { const b = window.__icpBench; return {idle: b.idleSince, counts: b.counts, "
-                               "transitions: b.transitions, pressedAt: b.pressedAt, checkMs: b.checkMs}; }")
+                               "transitions: b.transitions, pressedAt: b.pressedAt, checkMs: b.checkMs, "
+                               "longTasks: b.longTasks}; }")
     errors = tab.page.locator('[data-testid="stException"]').count()
     if errors:
         raise RuntimeError(f"{tab.page.url}: {errors} exception(s) on the page")
@@ -351,6 +364,13 @@ def phases(record: dict, start: float) -> dict:
             "draw_ms": round(record["idle"] - ended, 1)}
 
 
+def busy(record: dict, start: float) -> dict:
+    """The page's main thread between ``start`` and idle: time in long tasks (50 ms or more: JavaScript handling
+    messages, React and Plotly drawing, style and layout), and how many."""
+    tasks = [(t, d) for t, d in record.get("longTasks") or [] if start <= t < record["idle"]]
+    return {"busy_ms": round(sum(min(d, record["idle"] - t) for t, d in tasks), 1), "long_tasks": len(tasks)}
+
+
 def timed(tab: Tab, action: Callable[[], None], from_press: bool = False) -> dict:
     """Do ``action`` and wait until idle: the time from the navigation's start (or the press), its phases, what
     the page drew, the bytes, and the server's CPU time meanwhile."""
@@ -360,7 +380,7 @@ def timed(tab: Tab, action: Callable[[], None], from_press: bool = False) -> dic
     record = wait_idle(tab, runs)
     server_cpu = process_cpu_ms(tab.server_pid) - cpu
     start = record["pressedAt"] if from_press else 0.0
-    return {"ms": round(record["idle"] - start, 1), **phases(record, start), **record["counts"],
+    return {"ms": round(record["idle"] - start, 1), **phases(record, start), **busy(record, start), **record["counts"],
             "server_cpu_ms": round(server_cpu), "probe_ms": round(record["checkMs"], 1), **tab.traffic.figures()}
 
 
@@ -401,7 +421,8 @@ def summarise(first: dict | None, warm: list[dict]) -> dict:
         out |= {"warm_median_ms": round(statistics.median(times), 1),
                 "warm_p95_ms": round(float(np.percentile(times, 95, method="higher")), 1),
                 "warm_samples_ms": times, **{f"warm_{k}": warm[-1][k] for k in ("charts", "sparklines", "tables")}}
-        for key in ("boot_ms", "run_ms", "draw_ms", "wire_run_ms", "server_cpu_ms", "probe_ms", "bytes_to_browser",
+        for key in ("boot_ms", "run_ms", "draw_ms", "busy_ms", "wire_run_ms", "server_cpu_ms", "probe_ms",
+                    "bytes_to_browser",
                     "ws_bytes", "http_bytes"):
             values = [w[key] for w in warm if w[key] is not None]
             out[f"warm_median_{key}"] = round(statistics.median(values), 1) if values else None
@@ -432,6 +453,45 @@ def _warm_visits(rig: Rig, paths: dict[str, str], repeats: int) -> dict[str, lis
             warm[name].append(visit(tab, rig.base + path))
     tab.close()
     return warm
+
+
+def script_name(url: str, function: str) -> str:
+    """Whom a JavaScript CPU-profile sample is charged to: the script file (its name without the build hash, e.g.
+    ``PlotlyChart``, ``react-dom``, ``embed`` for Vega), or V8's own entries (``(program)``: parsing, compiling,
+    style, layout and paint outside JavaScript; ``(garbage collector)``; ``(idle)``)."""
+    if function.startswith("(") and function.endswith(")"):
+        return function
+    name = url.rsplit("/", 1)[-1].split("?")[0] if url else "(native)"
+    return name.split(".")[0] if name.endswith(".js") else name or "(native)"
+
+
+def js_profile(tab: Tab, url: str, repeats: int) -> dict[str, float]:
+    """The page's JavaScript CPU profile (Chrome DevTools' Profiler, 200 µs sampling) over ``repeats`` warm loads
+    of ``url``: ms per load charged to each script (``script_name``), largest first."""
+    cdp = tab.context.new_cdp_session(tab.page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+    charged: Counter = Counter()
+    for _ in range(repeats):
+        cdp.send("Profiler.start")
+        visit(tab, url)
+        profile = cdp.send("Profiler.stop")["profile"]
+        nodes = {node["id"]: node["callFrame"] for node in profile["nodes"]}
+        for sample, delta in zip(profile["samples"], profile["timeDeltas"]):
+            frame = nodes[sample]
+            charged[script_name(frame["url"], frame["functionName"])] += delta / 1000
+    cdp.detach()
+    return {name: round(ms / repeats, 1) for name, ms in charged.most_common()}
+
+
+def _js_profiles(rig: Rig, paths: dict[str, str], repeats: int) -> dict[str, dict[str, float]]:
+    """Each view's JavaScript CPU profile over ``repeats`` warm loads (browser and server warm)."""
+    tab = rig.tab(DESKTOP)
+    for path in paths.values():
+        visit(tab, rig.base + path)
+    profiles = {name: js_profile(tab, rig.base + path, repeats) for name, path in paths.items()}
+    tab.close()
+    return profiles
 
 
 def _borough_changes(rig: Rig, path: str, repeats: int) -> dict:
@@ -473,9 +533,10 @@ def _idle_server_cpu(rig: Rig, path: str) -> float:
     return round(rate)
 
 
-def measure(root: str, repeats: int, views: list[str] | None = None, options: dict[str, str] | None = None) -> dict:
+def measure(root: str, repeats: int, views: list[str] | None = None, options: dict[str, str] | None = None,
+            profile_repeats: int = 0) -> dict:
     """Every measurement on one data root, against one ``streamlit run`` of the app (with Streamlit
-    ``options``)."""
+    ``options``); with ``profile_repeats``, each view's JavaScript CPU profile too (``js_profile``)."""
     paths, extra = view_paths(views), view_paths([CHANGE_VIEW, "overview"])
     with serve(root, options) as (base, server), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -486,6 +547,7 @@ def measure(root: str, repeats: int, views: list[str] | None = None, options: di
         change = _borough_changes(rig, extra[CHANGE_VIEW], repeats)
         phone = _phone_overview(rig, extra["overview"], repeats)
         idle_cpu = _idle_server_cpu(rig, extra[CHANGE_VIEW])
+        profiles = _js_profiles(rig, paths, profile_repeats) if profile_repeats else None
         version = browser.version
         browser.close()
         server_rss = process_peak_rss_mb(server.pid)
@@ -493,7 +555,8 @@ def measure(root: str, repeats: int, views: list[str] | None = None, options: di
     return {"idle": IDLE, "repeats": repeats, "chromium": version, "viewport": DESKTOP["viewport"],
             "streamlit_options": options or {}, "server_first_load_ms": server_first,
             "server_peak_rss_mb": server_rss, "server_idle_cpu_ms_per_s": idle_cpu,
-            "pages": pages, "borough_change": change, "phone_overview": phone}
+            "pages": pages, "borough_change": change, "phone_overview": phone,
+            **({"js_profile_ms_per_load": profiles, "js_profile_repeats": profile_repeats} if profiles else {})}
 
 
 def report_lines(result: dict) -> list[str]:
@@ -515,12 +578,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--views", nargs="*", help="view names from benchmarks.pages.VIEWS (default: all)")
     parser.add_argument("--streamlit-option", action="append", default=[], metavar="KEY=VALUE",
                         help="a further option for streamlit run, e.g. server.fileWatcherType=none (repeatable)")
+    parser.add_argument("--js-profile", type=int, default=0, metavar="N",
+                        help="also profile each view's JavaScript over N warm loads (ms per script per load)")
     args = parser.parse_args(argv)
     options = dict(option.split("=", 1) for option in args.streamlit_option)
     from benchmarks.run_queries import prepare_rollups
 
     built = prepare_rollups(args.root)
-    result = measure(args.root, args.repeats, args.views, options) | {"rollups_built": built}
+    result = measure(args.root, args.repeats, args.views, options, args.js_profile) | {"rollups_built": built}
     Path(args.out).write_text(json.dumps(result, indent=1))
     print("\n".join(report_lines(result)))
     print(f"  server: first load {result['server_first_load_ms']} ms, peak RSS {result['server_peak_rss_mb']} MB, "

@@ -11,8 +11,12 @@ Datasette registers facets: adding a kind is adding a function, not editing a sw
 
 from __future__ import annotations
 
+import hashlib
+import pickle
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 
 import pandas as pd
@@ -151,6 +155,52 @@ def chart_kind(name: str) -> ChartKind:
 def figure(spec: ChartSpec) -> go.Figure:
     """The spec drawn by its kind: the figure shown on screen, and the one exports restyle for sharing."""
     return chart_kind(spec.kind).draw(spec)
+
+
+# Figures drawn for the screen, remembered by what their spec holds (``drawn``): building a Plotly figure costs
+# 15 to 100 ms of a page's run (validation of every property), and a page's rerun, a reload or a borough a user
+# comes back to asks for the same figures again (benchmarks/README.md, "In the browser").
+DRAWN_MEMO_SIZE = 128
+_drawn: OrderedDict[str, go.Figure] = OrderedDict()
+_drawn_lock = threading.Lock()
+
+
+def _frame_digest(frame: pd.DataFrame | None) -> bytes:
+    """A digest of a frame's columns, dtypes, index and every value (``pd.util.hash_pandas_object``)."""
+    if frame is None:
+        return b"none"
+    head = repr((list(frame.columns), [str(t) for t in frame.dtypes])).encode()
+    try:
+        return head + pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+    except TypeError:  # a column of lists or other unhashable values: their pickled bytes
+        return head + pickle.dumps(frame)
+
+
+def spec_key(spec: ChartSpec) -> str:
+    """What a spec holds, as one key: every field, and the frames' values (two specs with the same key draw the
+    same figure)."""
+    digest = hashlib.blake2b(digest_size=20)
+    for name in (f.name for f in fields(spec)):
+        value = getattr(spec, name)
+        digest.update(name.encode())
+        digest.update(_frame_digest(value) if name in ("data", "limits") else repr(value).encode())
+    return digest.hexdigest()
+
+
+def drawn(spec: ChartSpec) -> go.Figure:
+    """``figure(spec)``, remembered by ``spec_key`` (the last ``DRAWN_MEMO_SIZE``): for the screen, which only
+    reads the figure. Callers must not change it (exports restyle a figure of their own from ``figure``)."""
+    key = spec_key(spec)
+    with _drawn_lock:
+        if key in _drawn:
+            _drawn.move_to_end(key)
+            return _drawn[key]
+    fig = figure(spec)
+    with _drawn_lock:
+        _drawn[key] = fig
+        while len(_drawn) > DRAWN_MEMO_SIZE:
+            _drawn.popitem(last=False)
+    return fig
 
 
 def subtitle(spec: ChartSpec) -> str | None:

@@ -125,3 +125,34 @@ def test_standardised_comparisons_say_so():
     spec = charts.ChartSpec(kind="comparison", metric_id="emergency_admissions_65_plus", data=frame, area="Harrow",
                             period="Sep 2026", snapshot=date(2026, 10, 5), benchmark_label="Harrow")
     assert charts.subtitle(spec) == "Rates are age-standardised (indirect)."
+
+
+def _comparison_spec(values, **options) -> charts.ChartSpec:
+    return charts.ChartSpec(kind="comparison", metric_id=FLU.id, data=_frame(["A", "B"], values, ["better", "worse"]),
+                            area="Harrow", period="Sep 2026", snapshot=date(2026, 10, 5), benchmark_label="NWL",
+                            **options)
+
+
+def test_the_screen_reuses_a_drawn_figure_only_for_the_same_spec():
+    spec = _comparison_spec([40.0, 60.0])
+    again = _comparison_spec([40.0, 60.0])  # another spec object holding the same
+    shown = charts.drawn(spec)
+    assert charts.drawn(again) is shown
+    assert shown.to_json() == charts.figure(spec).to_json()  # what the one renderer draws
+    # Any change to what the chart shows draws it again: a value, a word, the synthetic mark, the frame's columns.
+    for other in (_comparison_spec([40.0, 60.5]), _comparison_spec([40.0, 60.0], subtitle="s"),
+                  _comparison_spec([40.0, 60.0], synthetic=True),
+                  charts.ChartSpec(kind="comparison", metric_id=FLU.id, area="Harrow", period="Sep 2026",
+                                   snapshot=date(2026, 10, 5), benchmark_label="NWL",
+                                   data=_frame(["A", "B"], [40.0, 60.0], ["better", "worse"]).assign(extra=1))):
+        assert charts.spec_key(other) != charts.spec_key(spec)
+        assert charts.drawn(other) is not shown
+
+
+def test_the_memo_of_drawn_figures_is_bounded(monkeypatch):
+    monkeypatch.setattr(charts, "DRAWN_MEMO_SIZE", 2)
+    first = charts.drawn(_comparison_spec([1.0, 2.0]))
+    charts.drawn(_comparison_spec([3.0, 4.0]))
+    charts.drawn(_comparison_spec([5.0, 6.0]))
+    assert len(charts._drawn) <= 2
+    assert charts.drawn(_comparison_spec([1.0, 2.0])) is not first  # the oldest was let go, so drawn afresh

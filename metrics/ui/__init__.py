@@ -241,10 +241,11 @@ def with_values_of(rows: pd.DataFrame, card: pd.DataFrame) -> pd.DataFrame:
 
 def show_figure(spec: ChartSpec, key: str) -> None:
     """A chart drawn from its spec, with PNG / SVG / CSV downloads of the same spec (titled, small counts
-    suppressed), so what is shared is what is on screen."""
+    suppressed), so what is shared is what is on screen. The figure is drawn once per spec and reused by reruns
+    and other sessions (``charts.drawn``)."""
     spec = dataclasses.replace(spec, synthetic=synthetic())
     on_screen = dataclasses.replace(spec, data=for_screen(spec.data))
-    st.plotly_chart(charts.figure(on_screen), key=key, width="stretch", config=PLOTLY_CONFIG)
+    st.plotly_chart(charts.drawn(on_screen), key=key, width="stretch", config=PLOTLY_CONFIG)
     chart_downloads(spec, key=f"{key}_download")
 
 
