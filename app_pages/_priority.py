@@ -3,18 +3,15 @@
 Each priority page file just calls ``render("<priority id>")``; the story is the same for all five.
 """
 
-import pandas as pd
 import streamlit as st
 
-from metrics import charts, narrative, reports, tables, ui
+from metrics import charts, narrative, page_data, reports, tables, ui
 from metrics.ui import navigation, url
 from metrics import icons as icon_lib
 from metrics.catalogue import BREAKDOWN_LABEL, Metric, catalogue
 from metrics.filters import ViewState
-from metrics.periods import month_end, month_name
+from metrics.periods import month_name
 from metrics.areas import Area
-
-BREAKDOWN_ORDER = ["ethnicity", "imd_quintile", "age_band", "sex"]
 
 
 def icons(row: dict) -> None:
@@ -32,20 +29,18 @@ def recalculation_label(choice: str, declared: list) -> str:
     return "Never: one set of limits" if choice == "none" else f"From {month_name(choice)}"
 
 
-def spc_section(view: ViewState, area: Area, metric: Metric, mine: pd.DataFrame, target: float | None,
-                row: dict) -> dict:
+def spc_section(view: ViewState, trend: page_data.Trend, row: dict) -> dict:
     """The XmR chart with its icons and a choice of where limits are recalculated (kept in the URL as
     ``recalc``); returns the scorecard line with the variation and assurance of the phases shown."""
-    service_changes = reports.declared_spc_changes(ui.app_store(), view.snapshot, metric, area)
+    area, metric, target, service_changes = trend.area, trend.metric, trend.target, trend.service_changes
     declared = [change.date for change in service_changes]
-    months = [f"{start:%Y-%m}" for start in mine["period_start"].iloc[reports.MIN_SPC_POINTS // 2:]]
-    choice = url.select("Recalculate the limits", ["auto", "none", *months], "recalc", "auto",
+    choice = url.select("Recalculate the limits", ["auto", "none", *trend.recalculation_months], "recalc", "auto",
                         what="a month of this series", format_func=lambda c: recalculation_label(c, declared),
                         help="Making Data Count: when a service changes, the new process gets its own mean and "
                         "limits. By default the limits are recalculated where the catalogue records a change.")
     url.show_problems()
-    changes, phases = reports.spc_phases(ui.app_store(), view.snapshot, metric, area, choice)
-    spc_rows, spc = reports.with_spc(metric, mine, target, changes)
+    chart_data = page_data.priority_spc(ui.app_store(), view, trend, choice)
+    spc_rows, spc, phases = chart_data.rows, chart_data.result, chart_data.phases
     if spc is None:
         st.info("SPC is not applied here: " + ("seasonal uptake is cumulative within a season, so its points "
                 "are not comparable month to month." if metric.season_months else
@@ -71,20 +66,18 @@ def spc_section(view: ViewState, area: Area, metric: Metric, mine: pd.DataFrame,
 def trend(view: ViewState, area: Area, metric: Metric, row: dict) -> None:
     """A plain-English summary, then the XmR (SPC) chart of the area's series or the same series beside its
     borough and NWL: one tab drawn at a time, the open one kept in the URL as ``view``."""
-    areas = [area] + ([ui.borough_area(view)] if area.level == "pcn" else []) + [ui.home_ics(view)]
-    frame = reports.series(ui.app_store(), view.snapshot, [metric.id], areas, end=month_end(view.period))
-    mine = frame[frame["area_code"] == area.code].sort_values("period_start")
+    data = page_data.priority_trend(ui.app_store(), view, metric)
+    areas, frame, mine, target = data.areas, data.series, data.mine, data.target
     if mine.empty:
         st.info(f"No {metric.short_title} data for {area.name}.")
         return
     summary = st.container()
-    target = reports.target_value(metric, mine)
     labels = ["SPC chart (Making Data Count)", "Compared with " + ", ".join(a.name for a in areas[1:])]
-    default = labels[0] if reports.spc_applies(metric, len(mine)) else labels[1]
+    default = labels[0] if data.spc_applies else labels[1]
     tabs = url.tabs(labels, "view", ["spc", "compared"], default)
     if tabs[labels[0]].open:
         with tabs[labels[0]]:
-            row = spc_section(view, area, metric, mine, target, row)
+            row = spc_section(view, data, row)
     if tabs[labels[1]].open:
         with tabs[labels[1]]:
             where = " vs ".join(a.name for a in areas)
@@ -96,14 +89,13 @@ def trend(view: ViewState, area: Area, metric: Metric, row: dict) -> None:
     summary.markdown(f"> {narrative.summary_sentence(metric, row, area.name)}")
 
 
-def comparison(view: ViewState, parent: Area, level: str, metric: Metric, names: dict[str, str]) -> None:
-    """Areas inside ``parent`` ranked, with CIs, against the parent's own figure."""
-    frame = reports.compare_within(ui.app_store(), view.snapshot, metric, parent, level, view.period, names)
+def comparison(view: ViewState, compared: page_data.Comparison, metric: Metric) -> None:
+    """Areas inside the parent ranked, with CIs, against the parent's own figure."""
+    parent, level, frame, target = compared.parent, compared.level, compared.frame, compared.target
     if frame.empty:
         st.info(f"No {level}-level data for {metric.short_title}.")
         return
     what = "PCNs" if level == "pcn" else "Practices"
-    target = reports.target_value(metric, frame) if metric.target and metric.target.value else None
     ui.show_figure(charts.ChartSpec(
         kind="comparison", metric_id=metric.id, data=frame, area=f"{what} in {parent.name}",
         period=frame["period_label"].iloc[0], snapshot=view.snapshot, benchmark_label=parent.name, target=target,
@@ -119,15 +111,15 @@ def breakdowns(view: ViewState, area: Area, metric: Metric) -> None:
     if not metric.breakdowns:
         return
     st.subheader("Inequalities")
-    overall = reports.scorecard_value(ui.app_store(), view.snapshot, metric, area, view.period)
-    kinds = sorted(metric.breakdowns, key=BREAKDOWN_ORDER.index)
+    kinds = page_data.breakdown_kinds(metric)
     labels = [BREAKDOWN_LABEL[kind] for kind in kinds]
     tabs = url.tabs(labels, "breakdown", kinds, labels[0])
     for kind, label in zip(kinds, labels):
         if not tabs[label].open:
             continue
         with tabs[label]:
-            frame = reports.breakdown(ui.app_store(), view.snapshot, metric, area, kind, view.period)
+            shown = page_data.priority_breakdown(ui.app_store(), view, metric, kind)
+            frame = shown.frame
             if frame.empty:
                 st.info(f"No {label.lower()} breakdown of {metric.short_title} for {area.name}.")
                 continue
@@ -135,10 +127,10 @@ def breakdowns(view: ViewState, area: Area, metric: Metric) -> None:
             ui.show_figure(charts.ChartSpec(
                 kind="breakdown", metric_id=metric.id, data=frame, area=area.name, period=when,
                 snapshot=view.snapshot, title=f"{metric.short_title} by {label[0].lower()}{label[1:]}",
-                subtitle=f"{metric.unit_label}, {area.name}, {when}; whiskers: 95% CI.", overall=overall),
+                subtitle=f"{metric.unit_label}, {area.name}, {when}; whiskers: 95% CI.", overall=shown.overall),
                 f"bd_{kind}")
             if kind == "imd_quintile":
-                sii = reports.slope_index(frame, metric)
+                sii = shown.sii
                 if sii is not None:
                     st.markdown("**Slope index of inequality.** " + narrative.sii_sentence(
                         metric, area.name, sii.sii, sii.sii_lower, sii.sii_upper))
@@ -150,10 +142,10 @@ def breakdowns(view: ViewState, area: Area, metric: Metric) -> None:
 def render(priority_id: str) -> None:
     view = ui.current_view()
     priority = catalogue().priority(priority_id)
-    metrics = catalogue().for_page(priority_id)
     area = ui.focus_area(view)
     ui.page_header(priority.title, priority.question, view)
-    card = reports.scorecard(ui.app_store(), view.snapshot, area, ui.home_ics(view), view.period, metrics)
+    headline = page_data.priority_headline(ui.app_store(), view, priority_id)
+    metrics, card = headline.metrics, headline.card
     st.html(tables.STYLE)
     st.html(tables.tiles(ui.for_screen(card, area.code)))
 
@@ -174,13 +166,12 @@ def render(priority_id: str) -> None:
     if metric.lowest_level == "borough":
         st.info(f"{metric.short_title} is published at borough level only, so there is no PCN or practice view.")
         return
-    borough = ui.borough_area(view)
-    orgs = ui.org_names(view.snapshot)
     if not view.pcn:
         st.subheader(f"PCNs in {view.borough}")
-        comparison(view, borough, "pcn", metric, orgs)
+        compared = page_data.priority_comparison(ui.app_store(), view, metric)
+        comparison(view, compared, metric)
         st.markdown("**Drill down to a PCN's practices:**")
-        pcns = ui.pcns_in(view.snapshot, borough)
+        pcns = compared.pcns
         cols = st.columns(3)
         for i, (code, name) in enumerate(pcns.items()):
             cols[i % 3].page_link(navigation.priority_page(priority_id), label=name, icon=":material/arrow_downward:",
@@ -188,7 +179,7 @@ def render(priority_id: str) -> None:
     else:
         st.subheader(f"Practices in {view.pcn_name}")
         if not ui.outside_access(area):
-            comparison(view, area, "practice", metric, orgs)
+            comparison(view, page_data.priority_comparison(ui.app_store(), view, metric), metric)
         st.page_link(navigation.priority_page(priority_id), label=f"Back to all PCNs in {view.borough}",
                      icon=":material/arrow_upward:", query_params=view.query_params(pcn=None, metric=metric.id))
     breakdowns(view, area, metric)

@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from metrics import exports, ui
+from metrics import page_data, ui
 from metrics.catalogue import BREAKDOWN_LABEL, catalogue
-from metrics import periods
-from metrics.periods import month_name, month_options
+from metrics.periods import month_name
 from metrics.ui import url
 
 view = ui.current_view()
@@ -16,19 +15,18 @@ ui.page_header("Chart studio", "A clean, branded chart for a newsletter, board p
 left, right = st.columns([1, 2])
 with left:
     metric = ui.metric_picker(list(catalogue().metrics), view)
-    kinds = [k for k in exports.STUDIO_KINDS if k != "breakdown" or metric.breakdowns]
+    offered = page_data.studio_choices(store, view, metric)
+    kinds = list(offered.kinds)
     kind = url.select("Chart type", kinds, "chart", kinds[0], what=f"a chart type for {metric.short_title}",
-                      format_func=exports.STUDIO_KINDS.get, widget=st.radio)
+                      format_func=offered.kinds.get, widget=st.radio)
     area = ui.focus_area(view)
     breakdown = None
     if kind == "breakdown":
         breakdown = url.select("Breakdown", metric.breakdowns, "breakdown", metric.breakdowns[0],
                                what=f"a breakdown of {metric.short_title}", format_func=BREAKDOWN_LABEL.get)
-    first, last = store.period_range(view.snapshot)
-    months = month_options(first, last)[::-1]
     if kind == "trend":
-        since = periods.default_trend_start(months, view.period, metric.season_months)
-        start, end = url.month_range("Periods", months, ("start", "end"), (since, view.period), month_name)
+        start, end = url.month_range("Periods", offered.months, ("start", "end"), (offered.default_start, view.period),
+                                     month_name)
     else:
         start = end = view.period
         st.caption(f"Latest period published by {month_name(view.period)} (change the month in the sidebar).")
@@ -39,8 +37,7 @@ with left:
 
 with right:
     try:
-        spec = exports.studio_figure(store, kind, metric.id, area, start, end, view.snapshot, title=title or None,
-                                     subtitle=subtitle or None, breakdown=breakdown)
+        spec = page_data.studio_chart(store, view, metric, kind, start, end, title, subtitle, breakdown)
     except ValueError as problem:
         st.warning(str(problem))
         st.stop()

@@ -1,11 +1,9 @@
 """Data & definitions: the metric catalogue, the snapshots held and when data was refreshed."""
 
-import pandas as pd
 import streamlit as st
 
-from metrics import reports, ui
+from metrics import page_data, reports, ui
 from metrics.ui import url
-from metrics.catalogue import BREAKDOWN_LABEL, catalogue
 
 view = ui.current_view()
 ui.page_header("Data & definitions", "What does each metric mean, where does it come from, and how fresh "
@@ -13,27 +11,13 @@ ui.page_header("Data & definitions", "What does each metric mean, where does it 
 
 st.subheader("Metric catalogue")
 query = url.text("Search metrics", "q", max_chars=100, placeholder="e.g. flu, screening, 65+, QOF")
-rows = [{
-    "Priority": catalogue().priority(m.priority).title, "Metric": m.title, "Definition": m.definition,
-    "Numerator": m.numerator, "Denominator": m.denominator, "Unit": m.unit_label,
-    "Better when": m.better_when,
-    "Target": (m.format_value(m.target.value) if m.target and m.target.value is not None
-               else f"below {m.target.baseline_period_start:%Y}/{(m.target.baseline_period_start.year + 1) % 100:02d} "
-               "baseline" if m.target else "none"),
-    "Target source": m.target.source if m.target else "",
-    "Frequency": m.frequency, "Lowest level": m.lowest_level, "CI method": m.ci_method,
-    "Breakdowns": ", ".join(BREAKDOWN_LABEL[b] for b in m.breakdowns), "Data source": m.data_source, "Id": m.id,
-} for m in catalogue().metrics]
-table = pd.DataFrame(rows)
-if query:
-    mask = table.apply(lambda col: col.astype(str).str.contains(query, case=False, regex=False)).any(axis=1)
-    table = table[mask]
-st.dataframe(table, hide_index=True, width="stretch",
+data = page_data.definitions(ui.app_store(), query)
+st.dataframe(data.catalogue, hide_index=True, width="stretch",
              column_config={"Definition": st.column_config.TextColumn(width="large")})
-st.caption(f"{len(table)} of {len(rows)} metrics.")
+st.caption(f"{len(data.catalogue)} of {data.metrics} metrics.")
 
 st.subheader("Snapshots held")
-st.dataframe(reports.snapshot_table(ui.app_store()), hide_index=True, width="stretch",
+st.dataframe(data.snapshots, hide_index=True, width="stretch",
              column_config={"Rows": st.column_config.NumberColumn(format="%,d")})
 st.caption("A snapshot is one monthly extract: the numbers as they were known on that date. Snapshots are never "
            "overwritten, so a past meeting's view can be rebuilt exactly (choose it under 'Data as at').")

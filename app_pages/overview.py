@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from metrics import meeting, narrative, reports, tables, ui
+from metrics import narrative, page_data, reports, tables, ui
 from metrics.ui import downloads, navigation, url
 from metrics.catalogue import catalogue
 from metrics.periods import month_name
@@ -15,10 +15,9 @@ ui.page_header(f"System oversight: {area.name}", "What is on track, what is off 
                "since last period?", view)
 
 store = ui.app_store()
-card = reports.scorecard(store, view.snapshot, area, ui.home_ics(view), view.period)
-exceptions = reports.exceptions(card)
-shown = ui.for_screen(card, area.code)  # small numbers outside the reader's practices are blanked on screen
-card, exceptions = shown, ui.with_values_of(exceptions, shown)
+data = page_data.overview(store, view)
+card = ui.for_screen(data.card, area.code)  # small numbers outside the reader's practices are blanked on screen
+exceptions = ui.with_values_of(data.exceptions, card)
 if area.level == "borough":
     downloads.pack_download(store, view.borough, view.period, view.snapshot)
 
@@ -37,7 +36,7 @@ else:
             st.markdown(f"- {narrative.summary_sentence(catalogue().metric(row['metric_id']), row, area.name)}")
 
 st.subheader("Since last meeting")
-earlier = [d for d in store.snapshots() if d < view.snapshot]
+earlier = data.earlier_snapshots
 if not earlier:
     st.info("No earlier snapshot is held, so there is no previous meeting's view to compare with.")
 else:
@@ -46,7 +45,7 @@ else:
                       format_func=lambda d: f"{d:%d %b %Y}", help="By default the snapshot before this one: the previous "
                         "monthly extract, which last month's meeting would have used.")
     url.show_problems()
-    moved = meeting.since_last_meeting(store, area, ui.home_ics(view), view.period, view.snapshot, seen)
+    moved = page_data.since_last_meeting(store, view, seen)
     st.caption(f"{month_name(moved.previous_month)} as at {seen:%d %b %Y} against {month_name(view.period)} as at "
                f"{view.snapshot:%d %b %Y}.")
     rag_col, exc_col = st.columns(2)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from metrics import charts, reports, tables, ui, variation
+from metrics import charts, page_data, tables, ui, variation
 from metrics.ui import url
 from metrics.catalogue import catalogue
 
@@ -12,34 +12,30 @@ ui.page_header("Variation explorer", "Which practices differ from the NWL averag
 
 metric = ui.metric_picker(catalogue().practice_level(), view, label="Practice-level metric")
 store = ui.app_store()
-scope = ui.focus_area(view)
-if url.toggle("Show every NWL practice", "practices", on="nwl", off="area"):
-    scope = ui.home_ics(view)
-elif scope.level == "pcn" and ui.outside_access(scope):
+every_practice = url.toggle("Show every NWL practice", "practices", on="nwl", off="area")
+if not every_practice and view.pcn and ui.outside_access(ui.focus_area(view)):
     st.stop()
 adjust = url.toggle("Widen the limits for overdispersion (NHS-R FunnelPlotR, as SHMI)", "limits", on="adjusted",
                     off="plain", default=True, help="With large lists, plain funnel limits flag most practices: real "
                    "variation between practices is wider than chance alone. Adjusted limits flag the practices "
                    "worth a closer look.")
-names = ui.org_names(view.snapshot)
-practices, nwl, spread = variation.practices_against_nwl(store, view.snapshot, metric, scope, view.period, names,
-                                                         ui.practice_pcn_names(view.snapshot), adjust=adjust)
+shown = page_data.variation_explorer(store, view, metric, every_practice, adjust)
+practices, nwl, spread, scope, period = shown.practices, shown.nwl, shown.spread, shown.scope, shown.period
 if practices.empty:
     st.info(f"No practice data for {metric.short_title} in {scope.name}.")
     st.stop()
-period = practices["period_label"].iloc[0]
 
 st.subheader("Funnel plot")
 ui.show_figure(charts.ChartSpec(
     kind="funnel", metric_id=metric.id, data=practices, area=f"Practices in {scope.name}", period=period,
     snapshot=view.snapshot, title=charts.chart_title(metric, f"practices in {scope.name} against NWL", period),
-    benchmark=nwl, benchmark_label="NWL", limits=variation.funnel_curve(practices, metric, nwl, spread),
+    benchmark=nwl, benchmark_label="NWL", limits=shown.limits,
     subtitle=f"Each dot is a practice; darker dots lie outside the 99.8% limits. {spread.note}"),
     f"funnel_{metric.id}")
 st.html(tables.STYLE)
 st.html(tables.funnel_counts(practices["funnel"]))
 
-outliers = practices[practices["funnel"].isin(["high_998", "low_998"])]
+outliers = shown.outliers
 st.subheader(f"Practices outside the 99.8% limits ({len(outliers)})")
 if outliers.empty:
     st.success("No practice lies outside the 99.8% limits.")
@@ -56,20 +52,17 @@ ui.show_figure(charts.ChartSpec(
 st.subheader("Similar practices")
 st.caption(f"The {variation.SIMILAR_PRACTICES} NWL practices most like the chosen one in list size, deprivation "
            "(IMD 2019 score) and share of patients aged 65+, compared on this metric.")
-profiles = variation.practice_profiles(store, view.snapshot, view.period)
-choices = [c for c in practices.sort_values("area_name")["area_code"] if c in set(profiles["org_code"])]
+peer_names = page_data.peer_choices(store, view, shown)
+choices = list(peer_names.choices)
 chosen = url.select("Practice", choices, "peer", choices[0], what=f"a practice in {scope.name} with a profile",
-                    format_func=lambda c: names.get(c, c))
+                    format_func=lambda c: peer_names.choices.get(c, c))
 url.show_problems()
-peers = variation.nearest_neighbours(profiles, chosen)
-group = variation.practices_against_nwl(store, view.snapshot, metric, ui.home_ics(view), view.period, names,
-                                        ui.practice_pcn_names(view.snapshot), adjust=adjust)[0]
-group = group[group["area_code"].isin([chosen, *peers["org_code"]])]
-if len(group) > 1:
-    peer_value = float(group["numerator"].sum() / group["denominator"].sum() * metric.multiplier)
-    group = reports.against_benchmark(group, metric, peer_value)
+similar = page_data.similar_practices(store, view, shown, peer_names, chosen)
+peers = similar.neighbours
+if similar.peer_value is not None:
     ui.show_figure(charts.ChartSpec(
-        kind="comparison", metric_id=metric.id, data=group, area=f"{names.get(chosen)} and similar practices",
+        kind="comparison", metric_id=metric.id, data=similar.group,
+        area=f"{peer_names.choices[chosen]} and similar practices",
         period=period, snapshot=view.snapshot, benchmark_label="Peer group",
         subtitle="Colour compares each practice with the peer group's pooled value."), f"peers_{metric.id}")
     st.dataframe(peers.assign(share_65_plus=peers["share_65_plus"] * 100)[

@@ -38,6 +38,8 @@ def differences(ours: object, theirs: object, where: str = "answer") -> list[str
         return _frame_differences(ours, theirs, where)
     if dataclasses.is_dataclass(ours) and dataclasses.is_dataclass(theirs):
         return differences(dataclasses.asdict(ours), dataclasses.asdict(theirs), where)
+    if isinstance(ours, np.ndarray) and isinstance(theirs, np.ndarray):  # an XmR result's per-point arrays
+        return differences(ours.tolist(), theirs.tolist(), where)
     if isinstance(ours, dict) and isinstance(theirs, dict):
         if set(ours) != set(theirs):
             return [f"{where}: keys {sorted(map(str, ours))} != {sorted(map(str, theirs))}"]

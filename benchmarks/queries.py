@@ -1,40 +1,34 @@
-"""The query set: what each page asks of the data, through the same library functions the page calls.
+"""The query set: what each page asks of the data, through its own data functions (``metrics.page_data``).
 
-Every query is a plain function of a ``Scene`` (the filters a user has chosen, and the store they are asked of)
-that calls ``metrics.reports``, ``metrics.variation``, ``metrics.pack`` or the store exactly as the page or the pack
-does, and returns what those return, so the same function can be run on the DuckDB store and, with the scene's
-store swapped for ``baseline.PandasStore``, on pandas, and the two answers compared.
+Every query is a plain function of a ``Scene`` (the view a user has chosen, and the store it is asked of) that calls
+the data function the page renders from, with the page's default controls, and returns what it returns: the
+benchmark times the page's own question, not a restatement of it. The same function runs on the DuckDB store and,
+with the scene's store swapped for ``baseline.PandasStore``, on pandas, and the two answers are compared. The pack
+is not a page: its query calls ``pack.gather`` and the chart slides' trends as ``pack.build_pack`` does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
-
-from metrics import areas, exports, pack, reports, variation
-from metrics.areas import Area
+from metrics import areas, exports, pack, page_data
 from metrics.catalogue import Metric, catalogue
-from metrics.periods import month_end, month_of, months_before
+from metrics.filters import ViewState
+from metrics.periods import month_of
 from metrics.store import Store
 
 BOROUGH, PCN = "Harrow", "U89806"  # the app's default borough, and its Sphere PCN for the drill-down views
-BREAKDOWN_ORDER = ["ethnicity", "imd_quintile", "age_band", "sex"]
+PRIORITIES = ("phm", "frailty", "diabetes", "mental_health", "vaccination")
 
 
 @dataclass(frozen=True)
 class Scene:
-    """The filters a user has picked, and the lookups a page has already made (ui.org_names and friends)."""
+    """The views a user looks at (the sidebar's filters), and the store they are asked of."""
 
     store: Store  # or anything with its methods (baseline.PandasStore, run_queries.Recorder)
-    snapshot: date
-    month: str
-    borough: Area
-    pcn: Area
-    nwl: Area
-    names: dict[str, str]
-    practice_pcns: dict[str, str]
+    view: ViewState  # Harrow, newest snapshot and month
+    pcn_view: ViewState  # the same, drilled down to Harrow's Sphere PCN
 
 
 @dataclass(frozen=True)
@@ -47,109 +41,122 @@ class Query:
 def scene(store: Store) -> Scene:
     """Latest snapshot, latest month, Harrow and its Sphere PCN, read through the store (as the sidebar does)."""
     snapshot = store.snapshots()[-1]
-    names = areas.org_names(store, snapshot)
-    month = month_of(store.period_range(snapshot)[1])
-    return Scene(store, snapshot, month, areas.find_borough(store, snapshot, BOROUGH), Area(PCN, names[PCN], "pcn"),
-                 areas.home_ics(store, snapshot), names, areas.practice_pcn_names(store, snapshot))
+    borough = areas.find_borough(store, snapshot, BOROUGH)
+    pcn = areas.pcn(store, snapshot, PCN)
+    view = ViewState(snapshot=snapshot, borough=borough.name, borough_code=borough.code,
+                     borough_level=borough.level, period=month_of(store.period_range(snapshot)[1]))
+    return Scene(store, view, view.model_copy(update={"pcn": pcn.code, "pcn_name": pcn.name}))
 
 
 def _first(priority: str) -> Metric:
+    """The metric a priority page opens on (its metric picker's default)."""
     return catalogue().for_page(priority)[0]
 
 
 # ------------------------------------------------------------------------------------------- pages
 def sidebar(s: Scene) -> object:
-    """app.py's global filters and the name lookups every page makes (ui.global_filters, ui.org_names)."""
-    return (s.store.snapshots(), s.store.orgs(s.snapshot, "borough"), s.store.orgs(s.snapshot, "place"),
-            s.store.orgs(s.snapshot, "pcn"), s.store.period_range(s.snapshot),
-            s.store.orgs(s.snapshot), s.store.orgs(s.snapshot, "practice"))
+    """app.py's global filters (ui.global_filters): snapshots, boroughs and places, the borough's PCNs, months."""
+    snapshot = s.view.snapshot
+    choices = areas.boroughs_and_places(s.store, snapshot)
+    return (s.store.snapshots(), choices, areas.pcns_in(s.store, snapshot, choices[BOROUGH]),
+            s.store.period_range(snapshot))
 
 
 def overview(s: Scene) -> object:
     """app_pages/overview.py: every metric for the borough and month, and the exceptions drawn from it."""
-    card = reports.scorecard(s.store, s.snapshot, s.borough, s.nwl, s.month)
-    return card, reports.exceptions(card)
+    return page_data.overview(s.store, s.view)
+
+
+def since_last_meeting(s: Scene) -> object:
+    """The Overview's "Since last meeting", against the snapshot before this one (its default)."""
+    return page_data.since_last_meeting(s.store, s.view, page_data.overview(s.store, s.view).earlier_snapshots[-1])
 
 
 def headline(priority: str) -> Callable[[Scene], object]:
+    """A priority page's headline tiles: the scorecard of its metrics."""
     def run(s: Scene) -> object:
-        return reports.scorecard(s.store, s.snapshot, s.borough, s.nwl, s.month, catalogue().for_page(priority))
+        return page_data.priority_headline(s.store, s.view, priority)
     return run
 
 
 def trend(priority: str) -> Callable[[Scene], object]:
+    """A priority page's trend section as it opens: the series, and the SPC chart where it is the default tab."""
     def run(s: Scene) -> object:
-        return reports.series(s.store, s.snapshot, [_first(priority).id], [s.borough, s.nwl], end=month_end(s.month))
+        shown = page_data.priority_trend(s.store, s.view, _first(priority))
+        return shown, page_data.priority_spc(s.store, s.view, shown) if shown.spc_applies else None
     return run
 
 
 def pcns_in_borough(priority: str) -> Callable[[Scene], object]:
+    """A priority page's PCNs compared within the borough."""
     def run(s: Scene) -> object:
-        return reports.compare_within(s.store, s.snapshot, _first(priority), s.borough, "pcn", s.month, s.names)
+        return page_data.priority_comparison(s.store, s.view, _first(priority))
     return run
 
 
 def practices_in_pcn(s: Scene) -> object:
-    """A priority page drilled down to a PCN: its practices compared (app_pages/_priority.py ``comparison``)."""
-    return reports.compare_within(s.store, s.snapshot, _first("frailty"), s.pcn, "practice", s.month, s.names)
+    """A priority page drilled down to a PCN: its practices compared."""
+    return page_data.priority_comparison(s.store, s.pcn_view, _first("frailty"))
 
 
 def breakdowns(priority: str) -> Callable[[Scene], object]:
-    """The inequalities section: the 'All' line and every published breakdown of the page's metric."""
+    """The inequalities section: every published breakdown of the page's metric, with the 'All' line."""
     def run(s: Scene) -> object:
-        metric = _first(priority)
-        kinds = sorted(metric.breakdowns, key=BREAKDOWN_ORDER.index)
-        return (reports.scorecard_value(s.store, s.snapshot, metric, s.borough, s.month),
-                *(reports.breakdown(s.store, s.snapshot, metric, s.borough, kind, s.month) for kind in kinds))
+        return page_data.priority_breakdowns(s.store, s.view, _first(priority))
     return run
 
 
 def breakdown_view(s: Scene) -> object:
-    """One breakdown chart (flu uptake 65+ by ethnicity), as the chart studio and the inequality charts draw."""
-    return reports.breakdown(s.store, s.snapshot, _first("vaccination"), s.borough, "ethnicity", s.month)
+    """One breakdown chart (flu uptake 65+ by ethnicity), as Chart studio draws it."""
+    metric = _first("vaccination")
+    return page_data.studio_chart(s.store, s.view, metric, "breakdown", s.view.period, s.view.period,
+                              breakdown="ethnicity")
 
 
 def variation_in(scope: str) -> Callable[[Scene], object]:
-    """app_pages/variation.py: practices against the ICS average, for a PCN or for the whole ICS."""
+    """app_pages/variation.py: practices against the NWL average, for a PCN or for every NWL practice."""
     def run(s: Scene) -> object:
-        area = s.pcn if scope == "pcn" else s.nwl
-        return variation.practices_against_nwl(s.store, s.snapshot, catalogue().practice_level()[0], area, s.month,
-                                               s.names, s.practice_pcns)
+        metric = catalogue().practice_level()[0]
+        if scope == "pcn":
+            return page_data.variation_explorer(s.store, s.pcn_view, metric)
+        return page_data.variation_explorer(s.store, s.view, metric, every_practice=True)
     return run
 
 
 def similar_practices(s: Scene) -> object:
-    """app_pages/variation.py's 'similar practices': every practice's profile (an England-wide read)."""
-    return variation.practice_profiles(s.store, s.snapshot, s.month)
+    """The Variation explorer's 'similar practices' for the first practice of the borough: every practice's
+    profile (an England-wide read), then the chosen practice's peers against their pooled value."""
+    shown = page_data.variation_explorer(s.store, s.view, catalogue().practice_level()[0])
+    peers = page_data.peer_choices(s.store, s.view, shown)
+    return peers, page_data.similar_practices(s.store, s.view, shown, peers, next(iter(peers.choices)))
 
 
 def pack_data(s: Scene) -> object:
     """A pack build's data: the scorecard and hidden-change checks (pack.gather), then each red metric's trend."""
-    data = pack.gather(s.store, s.borough.name, s.month, s.snapshot)
+    data = pack.gather(s.store, s.view.borough, s.view.period, s.view.snapshot)
     trends = [exports.studio_trend(s.store, catalogue().metric(m), data.borough,
-                                   pack.trend_start(catalogue().metric(m), s.month), s.month, s.snapshot)[0]
+                                   pack.trend_start(catalogue().metric(m), s.view.period), s.view.period,
+                                   s.view.snapshot)[0]
               for m in data.card.loc[data.card["rag"] == "red", "metric_id"]]
     return data.card, data.exceptions, data.hidden, data.suppressed, *trends
 
 
 def chart_studio(s: Scene) -> object:
-    """app_pages/chart_studio.py as it opens: a trend of the first catalogue metric over the last 24 months."""
-    start = months_before(s.month, 23)
-    spec = exports.studio_figure(s.store, "trend", catalogue().metrics[0].id, s.borough, start, s.month, s.snapshot)
-    return spec.data
+    """app_pages/chart_studio.py as it opens: a trend of the first catalogue metric from its default start."""
+    metric = catalogue().metrics[0]
+    offered = page_data.studio_choices(s.store, s.view, metric)
+    return page_data.studio_chart(s.store, s.view, metric, "trend", offered.default_start, s.view.period).data
 
 
 def definitions(s: Scene) -> object:
     """app_pages/definitions.py: what each snapshot holds (a count over every row of every snapshot)."""
-    return reports.snapshot_table(s.store)
-
-
-PRIORITIES = ("phm", "frailty", "diabetes", "mental_health", "vaccination")
+    return page_data.definitions(s.store)
 
 
 def query_set() -> list[Query]:
     """Every query, named page.section; priority pages get headline, trend, PCNs and (if any) breakdowns."""
-    queries = [Query("sidebar.filters", "all", sidebar), Query("overview.scorecard", "overview", overview)]
+    queries = [Query("sidebar.filters", "all", sidebar), Query("overview.scorecard", "overview", overview),
+               Query("overview.since_last_meeting", "overview", since_last_meeting)]
     for priority in PRIORITIES:
         queries += [Query(f"{priority}.headline", priority, headline(priority)),
                     Query(f"{priority}.trend", priority, trend(priority)),
@@ -166,3 +173,4 @@ def query_set() -> list[Query]:
         Query("pack.data", "pack", pack_data),
         Query("definitions.snapshots", "definitions", definitions),
     ]
+

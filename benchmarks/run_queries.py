@@ -203,8 +203,8 @@ def _run(store: Store, reference: Store | PandasStore, repeats: int, baseline_re
               f"{result['cold_median_ms']:7.1f})  pandas {result['baseline_median_ms']:8.1f} ms  "
               f"x{result['speedup']:<6} section {result['section_median_ms']:7.1f} ms  "
               f"{'same' if result['same_answer'] else 'DIFFERENT: ' + result['differences'][0]}", flush=True)
-    return {"root": store.root, "rows": rows, "snapshot": s.snapshot.isoformat(), "month": s.month,
-            "orgs": store.orgs(s.snapshot)["org_type"].value_counts().to_dict(),
+    return {"root": store.root, "rows": rows, "snapshot": s.view.snapshot.isoformat(), "month": s.view.period,
+            "orgs": store.orgs(s.view.snapshot)["org_type"].value_counts().to_dict(),
             "queries": results, "baseline_load_seconds": getattr(reference, "load_seconds", {}),
             "query_process_peak_rss_mb": peak_rss_mb(),
             "duckdb_version": duckdb.__version__}

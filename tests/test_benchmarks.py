@@ -19,7 +19,7 @@ from benchmarks.compare import differences
 from benchmarks.queries import PRIORITIES, Scene, query_set, scene
 from benchmarks.run_queries import clear_caches, prepare_rollups, record, replay, run
 from benchmarks.run_queries import main as run_queries_main
-from metrics import layout, variation
+from metrics import areas, layout, variation
 from metrics.store import Store
 from metrics.catalogue import catalogue
 from metrics.demo import generate_demo
@@ -57,7 +57,7 @@ def test_every_query_agrees_with_and_without_rollups_and_with_pandas(on_root, ti
     assert snapshots and all(on_root.store.has_rollup(snap) for snap in snapshots)  # roll-ups are exercised
     plain = Scene(**{**on_root.__dict__, "store": Store(tiny_root, use_rollups=False)})
     pandas = Scene(**{**on_root.__dict__, "store": PandasStore(tiny_root)})
-    assert not plain.store.has_rollup(on_root.snapshot)
+    assert not plain.store.has_rollup(on_root.view.snapshot)
     for query in query_set():
         shipped_calls, shipped_section = _answers(query, on_root)
         for label, other in (("without roll-ups", plain), ("pandas", pandas)):
@@ -105,18 +105,20 @@ def test_peak_rss_is_this_process_own():
 
 def test_the_answers_compared_are_not_empty(on_root):
     queries = {q.name: q for q in query_set()}
-    card, _ = queries["overview.scorecard"].run(on_root)
+    card = queries["overview.scorecard"].run(on_root).card
     assert set(_metrics_the_queries_read()) <= set(card["metric_id"])
-    practices, nwl, spread = queries["variation.ics"].run(on_root)
-    assert len(practices) > 300 and nwl > 0 and spread.units > 300
-    assert len(queries["frailty.pcns_in_borough"].run(on_root)) >= 5
+    shown = queries["variation.ics"].run(on_root)
+    assert len(shown.practices) > 300 and shown.nwl > 0 and shown.spread.units > 300
+    assert len(queries["frailty.pcns_in_borough"].run(on_root).frame) >= 5
 
 
 def test_a_wrong_baseline_answer_is_caught(on_root, tiny_root):
     engine = PandasStore(tiny_root)
-    engine.load(on_root.snapshot)
-    values = engine.values[on_root.snapshot]
-    harrow_practice = next(code for code, pcn in on_root.practice_pcns.items() if pcn == on_root.pcn.name)
+    snapshot = on_root.view.snapshot
+    engine.load(snapshot)
+    values = engine.values[snapshot]
+    practices = areas.practice_pcn_names(on_root.store, snapshot)
+    harrow_practice = next(code for code, pcn in practices.items() if pcn == on_root.pcn_view.pcn_name)
     values.loc[values["org_code"] == harrow_practice, "numerator"] += 1
     query = next(q for q in query_set() if q.name == "frailty.practices_in_pcn")
     calls = record(query, on_root)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from metrics import areas, charts, exports
+from metrics import areas, charts, exports, page_data
 from metrics.areas import Area
 from metrics.catalogue import Metric
 from metrics.charts import COMPARISON_LABELS, ChartSpec
@@ -157,23 +157,6 @@ def global_filters() -> ViewState:
     return view
 
 
-def org_names(snapshot: date) -> dict[str, str]:
-    return areas.org_names(app_store(), snapshot)
-
-
-def pcns_in(snapshot: date, area: Area) -> dict[str, str]:
-    return areas.pcns_in(app_store(), snapshot, area)
-
-
-def practice_pcn_names(snapshot: date) -> dict[str, str]:
-    return areas.practice_pcn_names(app_store(), snapshot)
-
-
-def home_ics(view: ViewState) -> Area:
-    """NWL, as named in the chosen snapshot."""
-    return areas.home_ics(app_store(), view.snapshot)
-
-
 def current_view() -> ViewState:
     """The filters app.py set for this run (app.py always runs first: pages are declared with st.navigation)."""
     return st.session_state["_view"]
@@ -188,16 +171,9 @@ def metric_picker(metrics: list[Metric], view: ViewState, label: str = "Metric")
     return by_id[chosen]
 
 
-def borough_area(view: ViewState) -> Area:
-    """The chosen borough, or place (a group of boroughs)."""
-    return Area(view.borough_code, view.borough, view.borough_level)
-
-
 def focus_area(view: ViewState) -> Area:
-    """The area a page is about: the chosen PCN, else the borough or place."""
-    if view.pcn:
-        return Area(view.pcn, view.pcn_name or view.pcn, "pcn")
-    return borough_area(view)
+    """The area a page is about: the chosen PCN, else the borough or place (``page_data.focus_area``)."""
+    return page_data.focus_area(view)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
