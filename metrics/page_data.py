@@ -168,7 +168,7 @@ class Breakdown:
 
     kind: str
     frame: pd.DataFrame  # the groups in their natural order (empty without data)
-    overall: float | None  # the area's own value (the 'All' line)
+    overall: float | None  # the area's own value (the 'All' line); None without data
     sii: SiiResult | None  # the slope index of inequality, for IMD quintiles where it can be fitted
 
 
@@ -176,8 +176,11 @@ def priority_breakdown(store: Store, view: ViewState, metric: Metric, kind: str)
     """One breakdown of the inequalities section."""
     area = focus_area(view)
     frame = reports.breakdown(store, view.snapshot, metric, area, kind, view.period)
-    sii = reports.slope_index(frame, metric) if kind == "imd_quintile" and not frame.empty else None
-    return Breakdown(kind, frame, reports.scorecard_value(store, view.snapshot, metric, area, view.period), sii)
+    if frame.empty:
+        return Breakdown(kind, frame, None, None)
+    sii = reports.slope_index(frame, metric) if kind == "imd_quintile" else None
+    # each group is compared with the area's own value (reports.scorecard_value): the frame's benchmark
+    return Breakdown(kind, frame, float(frame["benchmark"].iloc[0]), sii)
 
 
 def breakdown_kinds(metric: Metric) -> list[str]:
