@@ -98,7 +98,7 @@ def test_overview_then_another_borough(page, app_url):
     expect(page.locator("h1").first).to_contain_text("System oversight: Harrow", timeout=RUN_TIMEOUT_MS)
     settle(page)
     assert_no_exception(page)
-    expect(page.get_by_test_id("stDataFrame").first).to_be_visible(timeout=RUN_TIMEOUT_MS)  # the scorecard
+    expect(page.locator("table.icp-table").first).to_be_visible(timeout=RUN_TIMEOUT_MS)  # the exceptions table
 
     borough = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Borough")
     borough.click()
