@@ -12,6 +12,9 @@ with Playwright and stops the server at the end. Every view of ``benchmarks.page
 - ``warm``: ``repeats`` full page loads per view in one context that has loaded every view once already (browser
   HTTP cache warm, server caches warm), the views interleaved; median and p95 (95th percentile, the next sample
   up: with fewer than 20 samples that is the slowest).
+- ``switch`` (per page): in one session that has shown every page, the sidebar's link to the page clicked,
+  ``repeats`` rounds over the pages, timed from the press until idle: moving around the app, which reloads nothing
+  (the same websocket and JavaScript) and reruns the script for the new page.
 - ``borough_change``: on the Frailty page, the sidebar's "Borough or place" box set to another borough, timed from
   the press on the option until idle: ``first`` to a borough the server has not drawn yet, then ``repeats`` changes
   back and forth.
@@ -494,6 +497,29 @@ def _js_profiles(rig: Rig, paths: dict[str, str], repeats: int) -> dict[str, dic
     return profiles
 
 
+def switch_page(tab: Tab, path: str) -> dict:
+    """Click the sidebar's link to the page at ``path`` (its address without the query) and wait until idle
+    (``timed`` from the press): Streamlit switches page over the open websocket, without reloading anything."""
+    link = tab.page.locator(f'[data-testid="stSidebarNav"] a[href$="{path.split("?")[0]}"]')
+    return timed(tab, link.click, from_press=True)
+
+
+def _page_switches(rig: Rig, paths: dict[str, str], repeats: int) -> dict[str, list[dict]]:
+    """The sidebar's pages (views without extra parameters) in turn, ``repeats`` rounds, in one session that
+    has shown each once: what moving around the app costs, as against a full load."""
+    pages = {name: path for name, path in paths.items() if path.count("=") == 1}  # just ?borough=
+    tab = rig.tab(DESKTOP)
+    visit(tab, rig.base + next(iter(pages.values())))
+    for path in pages.values():
+        switch_page(tab, path)
+    switches: dict[str, list[dict]] = {name: [] for name in pages}
+    for _ in range(repeats):
+        for name, path in pages.items():
+            switches[name].append(switch_page(tab, path))
+    tab.close()
+    return switches
+
+
 def _borough_changes(rig: Rig, path: str, repeats: int) -> dict:
     """Harrow to another borough (first), then back and forth ``repeats`` times."""
     tab = rig.tab(DESKTOP)
@@ -544,6 +570,7 @@ def measure(root: str, repeats: int, views: list[str] | None = None, options: di
         server_first = _server_first_load(rig)
         firsts = _first_visits(rig, paths)
         warm = _warm_visits(rig, paths, repeats)
+        switches = _page_switches(rig, paths, repeats)
         change = _borough_changes(rig, extra[CHANGE_VIEW], repeats)
         phone = _phone_overview(rig, extra["overview"], repeats)
         idle_cpu = _idle_server_cpu(rig, extra[CHANGE_VIEW])
@@ -551,7 +578,9 @@ def measure(root: str, repeats: int, views: list[str] | None = None, options: di
         version = browser.version
         browser.close()
         server_rss = process_peak_rss_mb(server.pid)
-    pages = {name: {"path": path, **summarise(firsts[name], warm[name])} for name, path in paths.items()}
+    pages = {name: {"path": path, **summarise(firsts[name], warm[name]),
+                    **({"switch": summarise(None, switches[name])} if name in switches else {})}
+             for name, path in paths.items()}
     return {"idle": IDLE, "repeats": repeats, "chromium": version, "viewport": DESKTOP["viewport"],
             "streamlit_options": options or {}, "server_first_load_ms": server_first,
             "server_peak_rss_mb": server_rss, "server_idle_cpu_ms_per_s": idle_cpu,
@@ -561,12 +590,14 @@ def measure(root: str, repeats: int, views: list[str] | None = None, options: di
 
 def report_lines(result: dict) -> list[str]:
     """A few console lines: per view first, warm median and p95, bytes, charts."""
-    lines = [f"  {'view':20s}{'first':>9s}{'warm':>9s}{'p95':>9s}{'KB first':>10s}{'KB warm':>9s}{'charts':>8s}"]
+    lines = [f"  {'view':20s}{'first':>9s}{'warm':>9s}{'p95':>9s}{'KB first':>10s}{'KB warm':>9s}{'charts':>8s}"
+             f"{'switch':>9s}"]
     rows = {**result["pages"], "borough change": result["borough_change"], "phone overview": result["phone_overview"]}
     for name, row in rows.items():
+        switch = row.get("switch", {}).get("warm_median_ms")
         lines.append(f"  {name:20s}{row['first']['ms']:9.0f}{row['warm_median_ms']:9.0f}{row['warm_p95_ms']:9.0f}"
                      f"{row['first']['bytes_to_browser'] / 1024:10.0f}{row['warm_median_bytes_to_browser'] / 1024:9.0f}"
-                     f"{row['warm_charts']:8d}")
+                     f"{row['warm_charts']:8d}{'-' if switch is None else f'{switch:.0f}':>9s}")
     return lines
 
 

@@ -75,6 +75,10 @@ def test_every_view_is_timed_with_its_bytes_and_charts(measured, demo_root, monk
         charts, sparklines = drawn_by_the_app(demo_root, name, monkeypatch)
         assert first["charts"] == row["warm_charts"] == charts
         assert first["sparklines"] == row["warm_sparklines"] == sparklines
+        switch = row["switch"]  # the sidebar's link to the page, in a session that has shown it
+        assert len(switch["warm_samples_ms"]) == 1 and switch["warm_charts"] == charts
+        assert switch["warm_median_http_bytes"] == 0  # nothing reloaded: the websocket alone
+        assert switch["warm_median_boot_ms"] is not None and switch["warm_median_ws_bytes"] > 0
     overview, frailty = measured["pages"]["overview"], measured["pages"]["frailty"]
     assert overview["first"]["charts"] == 0 and overview["first"]["tables"] > 0  # the scorecards
     assert frailty["first"]["charts"] >= 2  # sparklines, if any, are counted as the app draws them (above)
