@@ -188,14 +188,16 @@ def spec_key(spec: ChartSpec) -> str:
 
 
 def drawn(spec: ChartSpec) -> go.Figure:
-    """``figure(spec)``, remembered by ``spec_key`` (the last ``DRAWN_MEMO_SIZE``): for the screen, which only
-    reads the figure. Callers must not change it (exports restyle a figure of their own from ``figure``)."""
+    """``figure(spec)`` for the screen, remembered by ``spec_key`` (the last ``DRAWN_MEMO_SIZE``). Its title and
+    subtitle are left to the page, which writes them as text above the chart (``tables.chart_heading``): text wraps on a
+    phone, where a figure's title runs off its right edge. Callers must not change the figure (exports restyle
+    a figure of their own from ``figure``)."""
     key = spec_key(spec)
     with _drawn_lock:
         if key in _drawn:
             _drawn.move_to_end(key)
             return _drawn[key]
-    fig = figure(spec)
+    fig = figure(spec).update_layout(title=None, margin={"t": 10})
     with _drawn_lock:
         _drawn[key] = fig
         while len(_drawn) > DRAWN_MEMO_SIZE:

@@ -1,8 +1,8 @@
-"""The Overview's scorecard and exceptions as plain HTML tables: what a grid widget cannot do.
+"""Screen pieces as plain HTML: the Overview's scorecard and exceptions, headline tiles, count chips, chart headings.
 
-A metric's full name wraps instead of being cut; every value carries its unit; the RAG says in words what it was
+What a grid widget or a figure title cannot do: a metric's full name wraps instead of being cut; every value carries its unit; the RAG says in words what it was
 judged against, and a descriptive metric has none; each Making Data Count icon has its meaning on hover (and for
-screen readers); the trend is a small inline SVG. The icons are defined once per page as CSS classes rather than
+screen readers); the trend is a small SVG image; a chart's title wraps on a phone. The icons are defined once per page as CSS classes rather than
 repeated as images in every row, which keeps the page light. On a phone the table scrolls sideways under a
 visible cue, with the metric column held in place.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 
 from metrics import icons
 from metrics.catalogue import catalogue
-from metrics.charts import COMPARISON_LABELS, NHS_BLUE, NHS_DARK_BLUE, RAG_COLOURS
+from metrics.charts import COMPARISON_LABELS, NHS_BLUE, NHS_DARK_BLUE, RAG_COLOURS, subtitle
 from metrics.reports import RAG_LABELS
 from metrics.variation import FUNNEL_LABELS
 
@@ -154,6 +154,15 @@ def icon_legend() -> str:
     return '<div class="icp-legend">' + "".join(
         f'<span class="item">{icon}{_esc(meaning.replace("Special cause variation: ", "Special cause: "))}</span>'
         for icon, meaning in items) + "</div>"
+
+
+def chart_heading(spec) -> str:
+    """A chart's title and subtitle as text above it (the screen's figure leaves them out: ``charts.drawn``),
+    in the NHS colours the exported image uses."""
+    words = subtitle(spec)
+    title = f'<div style="color:#003087;font-size:1.05rem;font-weight:600;line-height:1.3">{_esc(spec.title)}</div>'
+    sub = f'<div style="color:#425563;font-size:.8rem;line-height:1.35">{_esc(words)}</div>' if words else ""
+    return f'<div role="heading" aria-level="4">{title}{sub}</div>'
 
 
 def chips(items: Sequence[tuple[int, str, str]]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date
 
@@ -9,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from metrics import charts
+from metrics import charts, tables
 from metrics.catalogue import catalogue
 
 FLU = catalogue().metric("flu_uptake_65_plus")
@@ -138,7 +139,8 @@ def test_the_screen_reuses_a_drawn_figure_only_for_the_same_spec():
     again = _comparison_spec([40.0, 60.0])  # another spec object holding the same
     shown = charts.drawn(spec)
     assert charts.drawn(again) is shown
-    assert shown.to_json() == charts.figure(spec).to_json()  # what the one renderer draws
+    # what the one renderer draws, less the words the page writes above it
+    assert shown.to_json() == charts.figure(spec).update_layout(title=None, margin={"t": 10}).to_json()
     # Any change to what the chart shows draws it again: a value, a word, the synthetic mark, the frame's columns.
     for other in (_comparison_spec([40.0, 60.5]), _comparison_spec([40.0, 60.0], subtitle="s"),
                   _comparison_spec([40.0, 60.0], synthetic=True),
@@ -156,3 +158,11 @@ def test_the_memo_of_drawn_figures_is_bounded(monkeypatch):
     charts.drawn(_comparison_spec([5.0, 6.0]))
     assert len(charts._drawn) <= 2
     assert charts.drawn(_comparison_spec([1.0, 2.0])) is not first  # the oldest was let go, so drawn afresh
+
+
+def test_the_screen_figure_leaves_its_words_to_the_page_and_exports_keep_them():
+    spec = dataclasses.replace(_comparison_spec([1.0, 2.0]), subtitle="Dots: value. Whiskers: 95% CI.")
+    assert not charts.drawn(spec).layout.title.text
+    assert charts.figure(spec).layout.title.text == spec.title
+    heading = tables.chart_heading(spec)
+    assert spec.title in heading and "Dots: value. Whiskers: 95% CI." in heading

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from metrics import areas, charts, exports, page_data
+from metrics import areas, charts, exports, tables, page_data
 from metrics.areas import Area
 from metrics.catalogue import Metric
 from metrics.charts import COMPARISON_LABELS, ChartSpec
@@ -221,6 +221,7 @@ def show_figure(spec: ChartSpec, key: str) -> None:
     and other sessions (``charts.drawn``)."""
     spec = dataclasses.replace(spec, synthetic=synthetic())
     on_screen = dataclasses.replace(spec, data=for_screen(spec.data))
+    st.html(tables.chart_heading(on_screen))
     st.plotly_chart(charts.drawn(on_screen), key=key, width="stretch", config=PLOTLY_CONFIG)
     chart_downloads(spec, key=f"{key}_download")
 
