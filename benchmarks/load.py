@@ -33,6 +33,7 @@ from ``/proc/stat`` less the servers' and the simulator's), and the load average
 The server processes are ``--pid`` (repeatable), else those listening on ``--server-port`` (repeatable; default
 the URL's port), found through ``/proc`` (Linux, as root or as the servers' user). Behind a load balancer, pass
 each app process's port (``--server-port 8502 --server-port 8503``): the balancer's own memory is not the app's.
+``run_log`` lists every completed run: [seconds from the start, page, seconds taken].
 ``--report a.json b.json ...`` prints earlier runs as the markdown table benchmarks/README.md quotes.
 """
 
@@ -89,9 +90,11 @@ class Tally:
     completed_by_user: dict[int, int] = field(default_factory=dict)
     first_request: float | None = None
     last_answer: float | None = None
+    log: list[tuple[float, str, float]] = field(default_factory=list)
 
     def run(self, label: str, started: float, seconds: float) -> None:
         self.run_seconds.setdefault(label, []).append(seconds)
+        self.log.append((started, label, seconds))
         self.first_request = started if self.first_request is None else min(self.first_request, started)
         self.last_answer = max(self.last_answer or 0.0, started + seconds)
 
@@ -192,14 +195,25 @@ def listening_pids(ports: Iterable[int]) -> list[int]:
             fields = line.split()
             if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) in wanted:  # 0A: LISTEN
                 inodes.add(f"socket:[{fields[9]}]")
-    pids = []
-    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
-        try:
-            if any(os.readlink(fd) in inodes for fd in fd_dir.iterdir()):
-                pids.append(int(fd_dir.parent.name))
-        except OSError:  # gone, or not ours to read
-            continue
-    return sorted(pids)
+    return sorted(int(fd_dir.parent.name) for fd_dir in Path("/proc").glob("[0-9]*/fd")
+                  if any(_link(fd) in inodes for fd in _entries(fd_dir)))
+
+
+def _entries(folder: Path) -> list[Path]:
+    """A /proc folder's entries; none if the process is gone or not ours to read."""
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
+
+
+def _link(path: Path) -> str | None:
+    """Where an open file descriptor points; None if it was closed meanwhile (a busy server opens and closes
+    files all the time: one closed descriptor must not hide the process)."""
+    try:
+        return os.readlink(path)
+    except OSError:
+        return None
 
 
 def _children() -> dict[int, list[int]]:
@@ -331,6 +345,8 @@ async def simulate(url: str, users: int, seconds: float, think: tuple[float, flo
         "runs_per_s": _round(len(every) / wall if wall else None),
         "per_page": {label: _figures(values) for label, values in tally.run_seconds.items()},
         **meter.figures(peaks.get("rss_mb")),
+        "run_log": [[_round(at - meter.started, 2), label, _round(seconds)]
+                    for at, label, seconds in sorted(tally.log)],
     }
 
 
@@ -342,17 +358,24 @@ def server_pids(url: str, pids: list[int], ports: list[int]) -> list[int]:
     return listening_pids(ports or [split.port or (443 if split.scheme == "https" else 80)])
 
 
+def _cell(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
 def report(results: list[dict], names: list[str]) -> str:
     """A markdown table of several load.json files (benchmarks/README.md, "Many users")."""
-    lines = ["| run | users | sessions (completed) | errors | runs | p50 s | p95 s | runs/s | Overview p50 / p95 s | "
-             "server peak RSS MB | server CPU s | other processes' cores busy |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| run | users | think s | sessions (completed) | errors | runs | p50 s | p95 s | runs/s | "
+             "Overview p50 / p95 s | server peak RSS MB | server CPU s | other processes' cores busy |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, r in zip(names, results):
         overview = r["per_page"].get("Overview", {})
-        lines.append(f"| {name} | {r['users']} | {r['sessions']} ({r['sessions_completed']}) | {r['errors']} | "
-                     f"{r['runs']} | {r['p50_s']:.2f} | {r['p95_s']:.2f} | {r['runs_per_s']:.2f} | "
-                     f"{overview.get('p50_s', 0):.2f} / {overview.get('p95_s', 0):.2f} | "
-                     f"{r['server_peak_rss_mb']:.0f} | {r['server_cpu_s']:.0f} | {r['machine']['others_cpu_cores']} |")
+        cells = [str(r["users"]), "-".join(f"{t:g}" for t in r["think_s"]),
+                 f"{r['sessions']} ({r['sessions_completed']})",
+                 str(r["errors"]), str(r["runs"]), _cell(r["p50_s"], 2), _cell(r["p95_s"], 2),
+                 _cell(r["runs_per_s"], 2), f"{_cell(overview.get('p50_s'), 2)} / {_cell(overview.get('p95_s'), 2)}",
+                 _cell(r["server_peak_rss_mb"], 0), _cell(r["server_cpu_s"], 0),
+                 _cell(r["machine"]["others_cpu_cores"], 2)]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -380,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.url:
         parser.error("--url is required")
     pids = server_pids(args.url, args.pid, args.server_port)
+    if not pids:
+        print("No server process found to measure (give --pid or --server-port): memory and CPU not measured.")
     result = asyncio.run(simulate(args.url, args.users, args.seconds, tuple(args.think), pids, args.seed,
                                   args.run_timeout))
     Path(args.out).write_text(json.dumps(result, indent=1))
