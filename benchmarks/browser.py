@@ -564,6 +564,7 @@ def measure(root: str, repeats: int, views: list[str] | None = None, options: di
     """Every measurement on one data root, against one ``streamlit run`` of the app (with Streamlit
     ``options``); with ``profile_repeats``, each view's JavaScript CPU profile too (``js_profile``)."""
     paths, extra = view_paths(views), view_paths([CHANGE_VIEW, "overview"])
+    load_before = os.getloadavg()  # the machine's load (1, 5, 15 min), to say how busy it was
     with serve(root, options) as (base, server), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         rig = Rig(browser, base, server.pid)
@@ -582,7 +583,8 @@ def measure(root: str, repeats: int, views: list[str] | None = None, options: di
                     **({"switch": summarise(None, switches[name])} if name in switches else {})}
              for name, path in paths.items()}
     return {"idle": IDLE, "repeats": repeats, "chromium": version, "viewport": DESKTOP["viewport"],
-            "streamlit_options": options or {}, "server_first_load_ms": server_first,
+            "streamlit_options": options or {}, "load_average": {"start": load_before, "end": os.getloadavg()},
+            "server_first_load_ms": server_first,
             "server_peak_rss_mb": server_rss, "server_idle_cpu_ms_per_s": idle_cpu,
             "pages": pages, "borough_change": change, "phone_overview": phone,
             **({"js_profile_ms_per_load": profiles, "js_profile_repeats": profile_repeats} if profiles else {})}

@@ -63,6 +63,7 @@ def test_every_view_is_timed_with_its_bytes_and_charts(measured, demo_root, monk
     assert list(measured["pages"]) == MEASURED
     assert measured["server_first_load_ms"] > 0 and measured["server_peak_rss_mb"] > 50
     assert measured["server_idle_cpu_ms_per_s"] >= 0
+    assert all(len(measured["load_average"][when]) == 3 for when in ("start", "end"))
     assert measured["streamlit_options"] == {"server.fileWatcherType": "none"}
     for name, row in measured["pages"].items():
         first = row["first"]
@@ -115,3 +116,16 @@ def test_bench_json_and_the_report_carry_the_browser_figures(measured):
     assert f"borough change ({CHANGE_VIEW}: {BOROUGH} to {OTHER_BOROUGH}" in report
     assert "overview on a phone (390x844)" in report
     assert "streamlit run --server.fileWatcherType none" in report
+
+
+def test_two_versions_side_by_side_are_paired_view_by_view(demo_root):
+    """The same tree as both versions: every view and the borough change measured on each, paired."""
+    from benchmarks.browser_pair import measure_pair
+
+    tree = str(Path(APP).parent)
+    pair = measure_pair(str(demo_root), {"before": tree, "after": tree}, repeats=1, views=["frailty"])
+    assert list(pair["views"]) == ["frailty", "borough_change"] and pair["trees"]["after"] == tree
+    for row in pair["views"].values():
+        assert row["before"]["ms"] > 0 and row["after"]["ms"] > 0
+        assert row["before"]["charts"] == row["after"]["charts"] >= 2
+        assert row["paired_median_saving_ms"] == pytest.approx(row["before"]["ms"] - row["after"]["ms"], abs=0.2)

@@ -1,0 +1,128 @@
+"""Two versions of the app side by side in one browser: what a change saved, paired under the same machine load.
+
+Run as ``python -m benchmarks.browser_pair --root DIR --before TREE --after TREE --out pair.json --repeats N``,
+where each tree is a checkout of the project (``git archive <commit> | tar -x -C TREE``). Both are served at once
+by ``streamlit run`` over the same data root (each with its own ``.streamlit/config.toml``) and one Chromium loads
+every view of ``benchmarks.pages.VIEWS`` from one and then the other, alternating which goes first round by round;
+then the Frailty page's borough change, alternated the same way. Timing and idle are ``benchmarks.browser``'s.
+
+On a shared machine, runs made minutes apart differ by more than most changes save (the load average here moved
+between 5 and 13 within the hour); paired loads share whatever the machine is doing, so their difference is the
+change's. Reported per view: each version's medians (time, boot / run / draw, run on the wire, server CPU, main
+thread busy, bytes, charts) and the median of the paired differences (``paired_median_saving_ms``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from benchmarks import browser
+from benchmarks.server import free_port, stop, wait_until_serving
+from metrics.settings import DATA_ROOT_ENV
+
+VERSIONS = ("before", "after")
+MEDIANS = ("ms", "boot_ms", "run_ms", "draw_ms", "wire_run_ms", "server_cpu_ms", "busy_ms", "bytes_to_browser",
+           "charts", "sparklines")
+
+
+@contextlib.contextmanager
+def serve_tree(tree: str, root: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``streamlit run`` of the app in ``tree`` (its own code and config) over ``root``: base URL and process."""
+    port = free_port()
+    env = {**os.environ, DATA_ROOT_ENV: root, "PYTHONPATH": tree, "PYTHONWARNINGS": "ignore"}
+    with tempfile.NamedTemporaryFile(prefix="streamlit-pair-", suffix=".log", delete=False) as log_file:
+        log = Path(log_file.name)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(Path(tree) / "app.py"), "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=tree, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_serving(process, base, lambda: log.read_text(errors="replace")[-2000:])
+        yield base, process
+    finally:
+        stop(process)
+        log.unlink(missing_ok=True)
+
+
+def _order(round_: int) -> tuple[str, str]:
+    """Which version goes first in a round: alternately, so neither always follows the other."""
+    return VERSIONS if round_ % 2 == 0 else VERSIONS[::-1]
+
+
+def _summary(before: list[dict], after: list[dict]) -> dict:
+    """Each version's medians and the median of the paired differences (before minus after)."""
+    def medians(samples: list[dict]) -> dict:
+        out = {}
+        for key in MEDIANS:
+            values = [s[key] for s in samples if s.get(key) is not None]
+            out[key] = round(statistics.median(values), 1) if values else None
+        return out | {"samples_ms": [s["ms"] for s in samples]}
+    saving = statistics.median(b["ms"] - a["ms"] for b, a in zip(before, after))
+    return {"before": medians(before), "after": medians(after), "paired_median_saving_ms": round(saving, 1)}
+
+
+def measure_pair(root: str, trees: dict[str, str], repeats: int, views: list[str] | None = None) -> dict:
+    """Warm full loads of every view and borough changes, each version in turn (see the module's doc)."""
+    paths = browser.view_paths(views)
+    change_path = browser.view_paths([browser.CHANGE_VIEW])[browser.CHANGE_VIEW]
+    load_before = os.getloadavg()
+    with contextlib.ExitStack() as stack, sync_playwright() as playwright:
+        served = {v: stack.enter_context(serve_tree(trees[v], root)) for v in VERSIONS}
+        chromium = playwright.chromium.launch(executable_path=browser.CHROMIUM, headless=True,
+                                              args=browser.CHROMIUM_ARGS)
+        rigs = {v: browser.Rig(chromium, base, process.pid) for v, (base, process) in served.items()}
+        tabs = {v: rig.tab(browser.DESKTOP) for v, rig in rigs.items()}
+        for v, tab in tabs.items():  # the server's first run, then every view once: both warm
+            for path in [browser.WARMUP_PATH, *paths.values()]:
+                browser.visit(tab, rigs[v].base + path)
+        warm: dict[str, dict[str, list[dict]]] = {v: {name: [] for name in paths} for v in VERSIONS}
+        changes: dict[str, list[dict]] = {v: [] for v in VERSIONS}
+        for round_ in range(repeats):
+            for name, path in paths.items():
+                for v in _order(round_):
+                    warm[v][name].append(browser.visit(tabs[v], rigs[v].base + path))
+        for v, tab in tabs.items():
+            browser.visit(tab, rigs[v].base + change_path)
+            browser.change_borough(tab, browser.OTHER_BOROUGH)
+        for round_ in range(repeats):
+            for v in _order(round_):
+                borough = browser.BOROUGH if round_ % 2 == 0 else browser.OTHER_BOROUGH
+                changes[v].append(browser.change_borough(tabs[v], borough))
+        chromium.close()
+    result = {name: _summary(warm["before"][name], warm["after"][name]) for name in paths}
+    result["borough_change"] = _summary(changes["before"], changes["after"])
+    return {"idle": browser.IDLE, "repeats": repeats, "trees": trees, "root": root,
+            "load_average": {"start": load_before, "end": os.getloadavg()}, "views": result}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.browser_pair", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", required=True)
+    parser.add_argument("--before", required=True, help="a checkout of the app before the change")
+    parser.add_argument("--after", required=True, help="a checkout of the app after it")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--repeats", type=int, default=7, help="rounds: warm loads per view, and borough changes")
+    parser.add_argument("--views", nargs="*", help="view names from benchmarks.pages.VIEWS (default: all)")
+    args = parser.parse_args(argv)
+    result = measure_pair(args.root, {"before": args.before, "after": args.after}, args.repeats, args.views)
+    Path(args.out).write_text(json.dumps(result, indent=1))
+    for name, row in result["views"].items():
+        print(f"  {name:20s} before {row['before']['ms']:7.0f}  after {row['after']['ms']:7.0f}  "
+              f"saving (paired median) {row['paired_median_saving_ms']:7.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
