@@ -15,7 +15,7 @@ ui.page_header(f"System oversight: {area.name}", "What is on track, what is off 
                "since last period?", view)
 
 store = ui.app_store()
-data = page_data.overview(store, view)
+data = ui.remembered(page_data.overview, view)
 card = ui.for_screen(data.card, area.code)  # small numbers outside the reader's practices are blanked on screen
 exceptions = ui.with_values_of(data.exceptions, card)
 if area.level == "borough":
@@ -45,7 +45,7 @@ else:
                       format_func=lambda d: f"{d:%d %b %Y}", help="By default the snapshot before this one: the previous "
                         "monthly extract, which last month's meeting would have used.")
     url.show_problems()
-    moved = page_data.since_last_meeting(store, view, seen)
+    moved = ui.remembered(page_data.since_last_meeting, view, seen)
     st.caption(f"{month_name(moved.previous_month)} as at {seen:%d %b %Y} against {month_name(view.period)} as at "
                f"{view.snapshot:%d %b %Y}.")
     rag_col, exc_col = st.columns(2)
