@@ -167,17 +167,19 @@ QUIET_JS = f"() => {{ const b = window.__icpBench; return !!b && b.idleSince !==
 
 # ------------------------------------------------------------------------------------------- the server
 @contextlib.contextmanager
-def serve(root: str, options: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+def serve(root: str, options: dict[str, str] | None = None, tree: Path = PROJECT
+          ) -> Iterator[tuple[str, subprocess.Popen]]:
     """``streamlit run app.py`` over ``root`` on a free localhost port (headless), with any further Streamlit
-    ``options`` (e.g. ``{"server.fileWatcherType": "none"}``); its base URL and process."""
+    ``options`` (e.g. ``{"server.fileWatcherType": "none"}``); its base URL and process. ``tree``: another
+    checkout of the app (its own code and config), for before-and-after runs."""
     port = free_port()
-    env = {**os.environ, DATA_ROOT_ENV: root, "PYTHONPATH": str(PROJECT), "PYTHONWARNINGS": "ignore"}
-    command = [sys.executable, "-m", "streamlit", "run", APP, "--server.headless", "true", "--server.port",
-               str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+    env = {**os.environ, DATA_ROOT_ENV: root, "PYTHONPATH": str(tree), "PYTHONWARNINGS": "ignore"}
+    command = [sys.executable, "-m", "streamlit", "run", str(Path(tree) / "app.py"), "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
                *(arg for key, value in (options or {}).items() for arg in (f"--{key}", value))]
     with tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False) as log_file:
         log = Path(log_file.name)
-        process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(command, cwd=tree, env=env, stdout=log_file, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"

@@ -19,41 +19,15 @@ import contextlib
 import json
 import os
 import statistics
-import subprocess
-import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 from benchmarks import browser
-from benchmarks.server import free_port, stop, wait_until_serving
-from metrics.settings import DATA_ROOT_ENV
 
 VERSIONS = ("before", "after")
 MEDIANS = ("ms", "boot_ms", "run_ms", "draw_ms", "wire_run_ms", "server_cpu_ms", "busy_ms", "bytes_to_browser",
            "charts", "sparklines")
-
-
-@contextlib.contextmanager
-def serve_tree(tree: str, root: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``streamlit run`` of the app in ``tree`` (its own code and config) over ``root``: base URL and process."""
-    port = free_port()
-    env = {**os.environ, DATA_ROOT_ENV: root, "PYTHONPATH": tree, "PYTHONWARNINGS": "ignore"}
-    with tempfile.NamedTemporaryFile(prefix="streamlit-pair-", suffix=".log", delete=False) as log_file:
-        log = Path(log_file.name)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(Path(tree) / "app.py"), "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=tree, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_serving(process, base, lambda: log.read_text(errors="replace")[-2000:])
-        yield base, process
-    finally:
-        stop(process)
-        log.unlink(missing_ok=True)
 
 
 def _order(round_: int) -> tuple[str, str]:
@@ -79,7 +53,7 @@ def measure_pair(root: str, trees: dict[str, str], repeats: int, views: list[str
     change_path = browser.view_paths([browser.CHANGE_VIEW])[browser.CHANGE_VIEW]
     load_before = os.getloadavg()
     with contextlib.ExitStack() as stack, sync_playwright() as playwright:
-        served = {v: stack.enter_context(serve_tree(trees[v], root)) for v in VERSIONS}
+        served = {v: stack.enter_context(browser.serve(root, tree=Path(trees[v]))) for v in VERSIONS}
         chromium = playwright.chromium.launch(executable_path=browser.CHROMIUM, headless=True,
                                               args=browser.CHROMIUM_ARGS)
         rigs = {v: browser.Rig(chromium, base, process.pid) for v, (base, process) in served.items()}

@@ -22,11 +22,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from benchmarks.server import free_port, stop, wait_until_serving
 from metrics import exports, pack
 from metrics.demo import generate_demo
+from tests.oidc_support import CHROMIUM, CHROMIUM_ARGS
 
 PROJECT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 RUN_TIMEOUT_MS = 90_000
 # The download test: the practice comparison on a PCN's frailty page (chart 0 is the SPC chart, the open tab;
 # the closed trend tab is not drawn); falls among Sphere PCN's practices include counts of 1-7, so suppression

@@ -18,12 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
+from playwright.sync_api import BrowserContext, expect
 
 from benchmarks.server import free_port
 from deploy.serve import COOKIE, Cluster, cluster, haproxy_binary
 from metrics.demo import generate_demo
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DOWNLOAD_CONTROL, RUN_TIMEOUT_MS, assert_no_exception, settle
+from tests.test_browser import DOWNLOAD_CONTROL, RUN_TIMEOUT_MS, assert_no_exception, settle
+from tests.test_browser import browser  # noqa: F401 (the shared Chromium fixture)
 
 METRICS = ("falls_admissions_65_plus", "frail_mdt_care_plan", "emergency_admissions_65_plus")  # practice-level
 PAGE = "/frailty?borough=Harrow&pcn=U89806&period=2026-09&metric={metric}"
@@ -36,14 +37,6 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     generate_demo(root)
     with cluster(2, free_port(), backend_port=free_port(), root=str(root)) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def status_with_cookie(url: str, backend: str) -> int:
