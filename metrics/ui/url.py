@@ -28,6 +28,7 @@ _LAST = "_url_last"          # the parameters we last wrote to the URL
 _CHOSEN = "_url_chosen"      # the parameters this run's controls chose so far
 _EXTERNAL = "_url_external"  # whether the URL changed from outside since we last wrote it
 _PROBLEMS = "_url_problems"  # messages about bad values held back until the main area is drawn
+STREAMLIT_PARAMS = frozenset({"embed", "embed_options"})  # Streamlit's own, outside the app's vocabulary
 
 
 def begin_run() -> dict[str, str]:
@@ -42,14 +43,9 @@ def begin_run() -> dict[str, str]:
     st.session_state[_PROBLEMS] = []
     if st.session_state[_EXTERNAL]:
         for key, value in current.items():
-            if (problem := url_problem(key, value)) and key not in _known_elsewhere():
+            if (problem := url_problem(key, value)) and key not in STREAMLIT_PARAMS:
                 _complain(f"The link's `{key}={value}` was ignored: {problem}.")
     return current
-
-
-def _known_elsewhere() -> set[str]:
-    """Parameters outside the app's own vocabulary that Streamlit itself may put in a URL."""
-    return {"embed", "embed_options"}
 
 
 def remember(key: str, value: str | None) -> None:
