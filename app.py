@@ -15,6 +15,8 @@ page = st.navigation(navigation.pages())  # before anything else is drawn, so St
 auth.banner()
 ui.ensure_data()
 with url.published():  # every control the page draws is written to the URL once, when the run ends
-    view = ui.global_filters()
-    ui.audit_view(page.title, view)
-    page.run()
+    ui.global_filters()
+    try:
+        page.run()
+    finally:
+        ui.audit_view(page.title)  # the view as the URL holds it: filters and the page's own controls

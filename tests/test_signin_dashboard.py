@@ -9,6 +9,7 @@ role sees "no access"; Load data needs Data.Load; the audit log names each view 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,6 +132,7 @@ def test_pcn_director_sees_their_practices_and_no_one_elses(browser, practices):
     browser.open(f"/frailty?borough=Harrow&pcn={other_pcn}&metric=falls_admissions_65_plus", "outside your access")
     browser.open("/variation?borough=Harrow&metric=falls_admissions_65_plus", "Funnel plot")
     browser.page.get_by_text("Show every NWL practice").click()
+    expect(browser.page).to_have_url(re.compile("practices=nwl"), timeout=SIGNIN_TIMEOUT_MS)  # the run is done
     expect(browser.page.get_by_test_id("stMain")).to_contain_text("Funnel plot", timeout=SIGNIN_TIMEOUT_MS)
     expect(browser.page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=SIGNIN_TIMEOUT_MS)
     browser.open("/chart-studio?borough=Harrow", "Chart studio")
@@ -173,5 +175,11 @@ def test_audit_log_names_views_and_refusals(root, dashboard):
     actions = {(line["user"], line["action"]) for line in lines}
     assert ("sphere@nhs.net", "view") in actions and ("sphere@nhs.net", "refused") in actions
     assert ("harrow@nhs.net", "refused") in actions  # the Brent PCN's practices and Load data
+    variation_views = [line["params"] for line in lines
+                       if line["user"] == "sphere@nhs.net" and line["action"] == "view"
+                       and line["page"] == "Variation explorer"]
+    # the view is audited with the page's own controls: every NWL practice shown after the toggle
+    assert {v.get("practices") for v in variation_views} == {"area", "nwl"}, variation_views
+    assert all(v.get("limits") == "adjusted" and v.get("metric") for v in variation_views)
     for line in lines:
         assert {"time", "user", "roles", "action", "page"} <= set(line)

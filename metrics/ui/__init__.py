@@ -73,12 +73,14 @@ def remembered(function: Callable, *args):
     return _answer(function.__name__, str(data_root()), auth.scope().key, *args)
 
 
-def audit_view(page: str, view: ViewState) -> None:
-    """One audit line per page and filter combination a signed-in reader looks at (not per widget rerun)."""
-    seen = (page, tuple(sorted(view.query_params().items())))
+def audit_view(page: str) -> None:
+    """One audit line per view a signed-in reader looks at: the page with its filters and every control it drew
+    (e.g. every NWL practice shown, or plain funnel limits), as the URL holds them; not one per widget rerun."""
+    params = url.chosen()
+    seen = (page, tuple(sorted(params.items())))
     if st.session_state.get("_audited_view") != seen:
         st.session_state["_audited_view"] = seen
-        auth.audit(data_root(), "view", page, view.query_params())
+        auth.audit(data_root(), "view", page, params)
 
 
 def outside_access(area: Area) -> bool:
