@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import sys
+import types
 import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -207,7 +209,9 @@ def _writer(directory: str, process: int) -> None:
         raise errors[0]
 
 
-def test_processes_and_threads_never_interleave_lines(tmp_path):
+def test_processes_and_threads_never_interleave_lines(tmp_path, monkeypatch):
+    # A spawned child re-runs __main__; after an AppTest in this process that is app.py, so give it an empty one.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_writer, args=(str(tmp_path), p)) for p in range(PROCESSES)]
     for worker in workers:
