@@ -134,7 +134,7 @@ class Spc:
 def priority_spc(store: Store, view: ViewState, trend: Trend, recalculate: str = "auto") -> Spc:
     """The SPC chart of a trend, its limits recalculated where the reader chose (``auto``: where the catalogue
     records a service change; ``none``; or a month such as ``2025-04``)."""
-    changes, phases = reports.spc_phases(store, view.snapshot, trend.metric, trend.area, recalculate)
+    changes, phases = reports.spc_phases([change.date for change in trend.service_changes], recalculate)
     rows, result = reports.with_spc(trend.metric, trend.mine, trend.target, changes)
     return Spc(rows, result, changes, phases)
 

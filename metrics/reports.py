@@ -186,17 +186,22 @@ def declared_spc_changes(store: Store, snapshot: date, metric: Metric, area: Are
     return metric.spc_changes_for(areas.with_ancestors(store, snapshot, area))
 
 
-def spc_phases(store: Store, snapshot: date, metric: Metric, area: Area, choice: str = "auto") -> tuple[
-        list[date], str]:
+def spc_phases(declared: Sequence[date], choice: str = "auto") -> tuple[list[date], str]:
     """The dates from which an area's SPC limits are recalculated, and a few words for the chart's subtitle: the
-    changes the catalogue declares (``"auto"``), none (``"none"``), or a month a user chose (``"2025-04"``)."""
+    service changes the catalogue declares for the area (``declared``, for ``"auto"``), none (``"none"``), or a
+    month a user chose (``"2025-04"``).
+
+    >>> spc_phases([date(2025, 4, 1)])
+    ([datetime.date(2025, 4, 1)], 'limits recalculated from Apr 2025 (service change)')
+    >>> spc_phases([date(2025, 4, 1)], "2024-10")[1], spc_phases([], "auto")[1]
+    ('limits recalculated from Oct 2024 (chosen)', 'one set of limits')
+    """
     if choice == "none":
         return [], "one set of limits (recalculation off)"
     if choice == "auto":
-        declared = [c.date for c in declared_spc_changes(store, snapshot, metric, area)]
         if not declared:
             return [], "one set of limits"
-        return declared, "limits recalculated from " + ", ".join(f"{d:%b %Y}" for d in declared) + \
+        return list(declared), "limits recalculated from " + ", ".join(f"{d:%b %Y}" for d in declared) + \
             " (service change)"
     start = month_start(choice).date()
     return [start], f"limits recalculated from {start:%b %Y} (chosen)"
