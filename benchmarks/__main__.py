@@ -313,16 +313,17 @@ def _kb(value: float | None) -> str:
 
 
 def _browser_row(label: str, row: dict, server: tuple[float | None, float | None] = (None, None)) -> str:
-    """One line of the browser table: first visit, warm median / p95, its phases, its run on the wire and the
-    server's CPU time, the AppTest render of the same view (uncached, cached), bytes (first visit: HTTP and
-    websocket; warm), what the websocket carried, and what the page drew."""
+    """One line of the browser table: first visit (empty cache; a returning browser), warm median / p95, its
+    phases, its run on the wire and the server's CPU time, the AppTest render of the same view (uncached, cached),
+    bytes (first visit: HTTP and websocket; warm), what the websocket carried, and what the page drew."""
     first, kinds = row["first"], row["first"]["ws_bytes_by_kind"]
-    cells = [_num(first["ms"]), _num(row["warm_median_ms"]), _num(row["warm_p95_ms"]),
+    cells = [_num(first["ms"]), _num(row.get("first_returning", {}).get("ms")), _num(row["warm_median_ms"]),
+             _num(row["warm_p95_ms"]),
              " / ".join(_num(row[f"warm_median_{k}_ms"]) for k in ("boot", "run", "draw")),
              f"{_num(row.get('warm_median_wire_run_ms'))} / {_num(row.get('warm_median_server_cpu_ms'))}",
              " / ".join(_num(ms) for ms in server), f"{_kb(first['http_bytes'])} + {_kb(first['ws_bytes'])}",
              _kb(row["warm_median_bytes_to_browser"]),
-             f"{_kb(kinds.get('plotly_chart', 0))} / {_kb(kinds.get('dataframe', 0))}",
+             f"{_kb(kinds.get('bidi_component', 0) + kinds.get('plotly_chart', 0))} / {_kb(kinds.get('dataframe', 0))}",
              f"{row['warm_charts']} / {row['warm_sparklines']} / {row['warm_tables']}"]
     return f"| {label} | " + " | ".join(cells) + " |"
 
@@ -343,10 +344,10 @@ def _browser_table(size: dict) -> list[str]:
     uncached, cached = size.get("page_render_median_ms", {}), size.get("page_render_cached_median_ms", {})
     change, phone = browser["borough_change"], browser["phone_overview"]
     lines = [_browser_heading(size),
-             "| view | first visit ms | warm median | warm p95 | warm boot / run / draw | warm run on the wire / "
-             "server CPU | AppTest render uncached / cached | first visit KB, HTTP + websocket | warm KB | "
-             "websocket KB: Plotly / tables | Plotly charts / sparklines / tables |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| view | first visit ms | first visit, returning browser | warm median | warm p95 | warm boot / run / "
+             "draw | warm run on the wire / server CPU | AppTest render uncached / cached | first visit KB, HTTP + "
+             "websocket | warm KB | websocket KB: figures / tables | charts / sparklines / tables |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, row in browser["pages"].items():
         lines.append(_browser_row(name, row, (uncached.get(name), cached.get(name))))
     lines.append(_browser_row(f"borough change ({change['view']}: {change['from']} to {change['to']}, then back "

@@ -9,6 +9,10 @@ with Playwright and stops the server at the end. Every view of ``benchmarks.page
 - ``first``: a fresh browser context (empty HTTP cache, a new Streamlit session), the first time the server
   renders that view (the views are visited in ``VIEWS`` order, after one warm-up load of the Load data page, which
   pays the server's first run: imports, DuckDB connection; reported as ``server_first_load_ms``).
+- ``first_returning``: the first time the server renders the view for another borough (``RETURNING_TO``, and a
+  PCN of it), in a browser whose HTTP cache holds the app's JavaScript from visiting every view for a third borough
+  (``RETURNING_FROM``): a new Streamlit session per load, as a returning user's first visit of the day. Streamlit
+  serves its hashed JavaScript to be kept for a year, so an empty cache is a browser's very first visit only.
 - ``warm``: ``repeats`` full page loads per view in one context that has loaded every view once already (browser
   HTTP cache warm, server caches warm), the views interleaved; median and p95 (95th percentile, the next sample
   up: with fewer than 20 samples that is the slowest).
@@ -28,8 +32,9 @@ with Playwright and stops the server at the end. Every view of ``benchmarks.page
 2. in the page: the app is connected and its script state (``stApp``'s ``data-test-script-state``, what the
    running indicator shows) is ``notRunning``; no running status widget (``stStatusWidget``; one in its 200 ms
    fade-out after the run does not count); no ``.stSpinner``; no ``stSkeleton`` (a lazily loaded element, such as
-   the Plotly chart component, still loading); no element marked stale from the previous run; and every
-   ``stPlotlyChart`` element holds a drawn plot (``.js-plotly-plot .main-svg``) and every ``st.metric`` sparkline
+   a chart component, still loading); no element marked stale from the previous run; and every chart (the
+   dashboard's plot component, ``metrics/ui/plot.py``, a ``stBidiComponent…`` element, or a ``stPlotlyChart``)
+   holds a drawn plot (``.js-plotly-plot .main-svg``) and every ``st.metric`` sparkline
    (``stMetricChart``, drawn by Vega) its ``svg`` or ``canvas``;
 3. all of that, the number of charts and sparklines (and whether each is drawn) and the number of websocket
    messages received unchanged for 150 ms (``QUIET_MS``), so a chart still arriving or a second run is waited for.
@@ -52,8 +57,8 @@ what this module's own checks in the page cost during the action (they run on th
 ``busy_ms`` is the page's main thread in long tasks (50 ms or more, the Long Tasks API) from the action until idle:
 JavaScript handling the streamed elements, React, Plotly and Vega drawing, style and layout. ``--js-profile N``
 charges that JavaScript to its scripts (``js_profile``: Chrome DevTools' CPU profiler over N warm loads per view,
-ms per load per script file: ``PlotlyChart``, ``react-dom``, ``embed`` for Vega, ``(program)`` for V8's parsing,
-style, layout and paint, ``(garbage collector)``).
+ms per load per script file: ``plotly-basic`` for plotly.js, ``react-dom``, ``embed`` for Vega, ``(program)`` for
+V8's parsing, style, layout and paint, ``(garbage collector)``).
 
 ``server_idle_cpu_ms_per_s``: the server's CPU time per second while one session sits open doing nothing (Streamlit's
 file watcher reacts to every file written anywhere under the app's folder, so it depends on what else writes
@@ -71,6 +76,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -86,7 +92,7 @@ import numpy as np
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from benchmarks.pages import APP, BOROUGH, VIEWS
+from benchmarks.pages import APP, BOROUGH, PCN, VIEWS
 from benchmarks.server import free_port, stop, wait_until_serving
 from metrics.settings import DATA_ROOT_ENV
 
@@ -102,10 +108,13 @@ TIMEOUT_MS = 180_000
 IDLE_SECONDS = 3
 WARMUP_PATH = "/load-data"
 CHANGE_VIEW, OTHER_BOROUGH = "frailty", "Westminster"
+# Returning visits: the browser's cache filled on one borough (and a PCN of it), first visits timed on another.
+RETURNING_FROM, RETURNING_TO = ("Ealing", "U95154"), ("Hillingdon", "U35513")
 BOROUGH_BOX = "Borough or place"
 IDLE = ("server sent script_finished (FINISHED_SUCCESSFULLY) since the action; connected, script notRunning, no "
-        "running status widget, no .stSpinner, no stSkeleton, no stale element, every stPlotlyChart drawn "
-        "(.js-plotly-plot .main-svg), every stMetricChart sparkline drawn (svg or canvas); chart and sparkline "
+        "running status widget, no .stSpinner, no stSkeleton, no stale element, every chart (plot component or "
+        "stPlotlyChart) drawn (.js-plotly-plot .main-svg), every stMetricChart sparkline drawn (svg or canvas); "
+        "chart and sparkline "
         f"counts and websocket messages unchanged for {QUIET_MS} ms; time = start of that window")
 
 # Installed in every document before the app's own scripts: counts websocket messages, watches the script state
@@ -132,7 +141,7 @@ TRACKER_JS = """
   function check() {
     const started = performance.now();
     const app = document.querySelector('[data-testid="stApp"]');
-    const charts = document.querySelectorAll('[data-testid="stPlotlyChart"]');
+    const charts = document.querySelectorAll('[data-testid^="stBidiComponent"], [data-testid="stPlotlyChart"]');
     const sparklines = document.querySelectorAll('[data-testid="stMetricChart"]');
     let drawn = 0, sparklinesDrawn = 0;
     for (const chart of charts) if (chart.querySelector('.js-plotly-plot .main-svg')) drawn += 1;
@@ -409,12 +418,13 @@ def change_borough(tab: Tab, borough: str) -> dict:
 
 
 # ------------------------------------------------------------------------------------------- summaries
-def view_paths(views: list[str] | None = None) -> dict[str, str]:
-    """Each view's address: its page's url_path (navigation.page_specs), ``borough`` and the view's parameters."""
+def view_paths(views: list[str] | None = None, borough: str = BOROUGH, pcn: str = PCN) -> dict[str, str]:
+    """Each view's address: its page's url_path (navigation.page_specs), ``borough`` and the view's parameters
+    (a drill-down's PCN ``pcn``, one of that borough's)."""
     from metrics.ui.navigation import page_specs
 
     paths = {spec.path: spec.url_path or "" for specs in page_specs().values() for spec in specs}
-    return {name: f"/{paths[page]}?{urlencode({'borough': BOROUGH, **params})}"
+    return {name: f"/{paths[page]}?{urlencode({'borough': borough, **params, **({'pcn': pcn} if params else {})})}"
             for name, page, params in VIEWS if views is None or name in views}
 
 
@@ -447,6 +457,22 @@ def _first_visits(rig: Rig, paths: dict[str, str]) -> dict[str, dict]:
     return firsts
 
 
+def _returning_visits(rig: Rig, views: list[str]) -> dict[str, dict]:
+    """Each view the first time the server draws it (for ``RETURNING_TO``), in one browser whose HTTP cache holds
+    the app's JavaScript from visiting every view for another borough (``RETURNING_FROM``): a returning user's
+    first visit of the day, a new Streamlit session on each page load."""
+    tab = rig.tab(DESKTOP)
+    for path in view_paths(views, *RETURNING_FROM).values():
+        visit(tab, rig.base + path)
+    firsts = {}
+    for name, path in view_paths(views, *RETURNING_TO).items():
+        firsts[name] = {"path": path, **visit(tab, rig.base + path)}
+        print(f"  returning first {name:10s} {firsts[name]['ms']:8.1f} ms  "
+              f"{firsts[name]['bytes_to_browser'] / 1024:8.0f} KB", flush=True)
+    tab.close()
+    return firsts
+
+
 def _warm_visits(rig: Rig, paths: dict[str, str], repeats: int) -> dict[str, list[dict]]:
     """Every view loaded once to warm the browser's cache, then ``repeats`` rounds over all views."""
     tab = rig.tab(DESKTOP)
@@ -462,12 +488,13 @@ def _warm_visits(rig: Rig, paths: dict[str, str], repeats: int) -> dict[str, lis
 
 def script_name(url: str, function: str) -> str:
     """Whom a JavaScript CPU-profile sample is charged to: the script file (its name without the build hash, e.g.
-    ``PlotlyChart``, ``react-dom``, ``embed`` for Vega), or V8's own entries (``(program)``: parsing, compiling,
-    style, layout and paint outside JavaScript; ``(garbage collector)``; ``(idle)``)."""
+    ``react-dom``, ``embed`` for Vega; a version is dropped too: ``plotly-basic`` for plotly.js), or V8's own
+    entries (``(program)``: parsing, compiling, style, layout and paint outside JavaScript; ``(garbage
+    collector)``; ``(idle)``)."""
     if function.startswith("(") and function.endswith(")"):
         return function
     name = url.rsplit("/", 1)[-1].split("?")[0] if url else "(native)"
-    return name.split(".")[0] if name.endswith(".js") else name or "(native)"
+    return re.sub(r"-[\d]+$", "", name.split(".")[0]) if name.endswith(".js") else name or "(native)"
 
 
 def js_profile(tab: Tab, url: str, repeats: int) -> dict[str, float]:
@@ -572,6 +599,7 @@ def measure(root: str, repeats: int, views: list[str] | None = None, options: di
         rig = Rig(browser, base, server.pid)
         server_first = _server_first_load(rig)
         firsts = _first_visits(rig, paths)
+        returning = _returning_visits(rig, list(paths))
         warm = _warm_visits(rig, paths, repeats)
         switches = _page_switches(rig, paths, repeats)
         change = _borough_changes(rig, extra[CHANGE_VIEW], repeats)
@@ -581,7 +609,7 @@ def measure(root: str, repeats: int, views: list[str] | None = None, options: di
         version = browser.version
         browser.close()
         server_rss = process_peak_rss_mb(server.pid)
-    pages = {name: {"path": path, **summarise(firsts[name], warm[name]),
+    pages = {name: {"path": path, **summarise(firsts[name], warm[name]), "first_returning": returning[name],
                     **({"switch": summarise(None, switches[name])} if name in switches else {})}
              for name, path in paths.items()}
     return {"idle": IDLE, "repeats": repeats, "chromium": version, "viewport": DESKTOP["viewport"],
@@ -593,13 +621,15 @@ def measure(root: str, repeats: int, views: list[str] | None = None, options: di
 
 
 def report_lines(result: dict) -> list[str]:
-    """A few console lines: per view first, warm median and p95, bytes, charts."""
-    lines = [f"  {'view':20s}{'first':>9s}{'warm':>9s}{'p95':>9s}{'KB first':>10s}{'KB warm':>9s}{'charts':>8s}"
-             f"{'switch':>9s}"]
+    """A few console lines: per view first (empty cache, and returning), warm median and p95, bytes, charts."""
+    lines = [f"  {'view':20s}{'first':>9s}{'return':>9s}{'warm':>9s}{'p95':>9s}{'KB first':>10s}{'KB warm':>9s}"
+             f"{'charts':>8s}{'switch':>9s}"]
     rows = {**result["pages"], "borough change": result["borough_change"], "phone overview": result["phone_overview"]}
     for name, row in rows.items():
         switch = row.get("switch", {}).get("warm_median_ms")
-        lines.append(f"  {name:20s}{row['first']['ms']:9.0f}{row['warm_median_ms']:9.0f}{row['warm_p95_ms']:9.0f}"
+        returning = row.get("first_returning", {}).get("ms")
+        lines.append(f"  {name:20s}{row['first']['ms']:9.0f}{'-' if returning is None else f'{returning:.0f}':>9s}"
+                     f"{row['warm_median_ms']:9.0f}{row['warm_p95_ms']:9.0f}"
                      f"{row['first']['bytes_to_browser'] / 1024:10.0f}{row['warm_median_bytes_to_browser'] / 1024:9.0f}"
                      f"{row['warm_charts']:8d}{'-' if switch is None else f'{switch:.0f}':>9s}")
     return lines

@@ -226,8 +226,8 @@ def style(fig: go.Figure, spec: ChartSpec, height: int = 420) -> go.Figure:
         legend={"orientation": "h", "yanchor": "top", "y": -0.16, "x": 0},
         hoverlabel={"font": {"family": FONT}},
     )
-    fig.update_xaxes(showline=True, linecolor=NHS_MID_GREY, gridcolor=NHS_PALE_GREY)
-    fig.update_yaxes(showline=True, linecolor=NHS_MID_GREY, gridcolor=NHS_PALE_GREY, zeroline=False)
+    fig.update_xaxes(showline=True, linecolor=NHS_MID_GREY, gridcolor=NHS_PALE_GREY, automargin=True)
+    fig.update_yaxes(showline=True, linecolor=NHS_MID_GREY, gridcolor=NHS_PALE_GREY, zeroline=False, automargin=True)
     return fig
 
 

@@ -1,6 +1,6 @@
 """The browser benchmark (``benchmarks/browser.py``) at a tiny scale: ``streamlit run`` over a small demo root,
 Debian's Chromium, one warm visit per view. Checks the figures are there and plausible (times positive, bytes
-sent, the same number of Plotly charts and sparklines as the page's own run under AppTest draws), and that
+sent, the same number of charts and sparklines as the page's own run under AppTest draws), and that
 bench.json and its report carry them. No timings are checked."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def measured(demo_root) -> dict:
 
 
 def drawn_by_the_app(root: Path, view: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
-    """Plotly charts and metric sparklines the view's script run draws (AppTest, the same data root)."""
+    """Charts (the plot component) and metric sparklines the view's script run draws (AppTest, the same data root)."""
     _, page, params = next(v for v in VIEWS if v[0] == view)
     monkeypatch.setenv("ICP_DATA_ROOT", str(root))
     at = AppTest.from_file(APP, default_timeout=120)
@@ -44,7 +44,7 @@ def drawn_by_the_app(root: Path, view: str, monkeypatch: pytest.MonkeyPatch) -> 
     at.run()
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
-    return len(at.get("plotly_chart")), sum(1 for m in at.metric if m.proto.chart_data)
+    return len(at.get("bidi_component")), sum(1 for m in at.metric if m.proto.chart_data)
 
 
 def assert_visit(visit: dict) -> None:
@@ -76,22 +76,27 @@ def test_every_view_is_timed_with_its_bytes_and_charts(measured, demo_root, monk
         charts, sparklines = drawn_by_the_app(demo_root, name, monkeypatch)
         assert first["charts"] == row["warm_charts"] == charts
         assert first["sparklines"] == row["warm_sparklines"] == sparklines
+        returning = row["first_returning"]  # another borough's first visit, the JavaScript in the browser's cache
+        assert_visit(returning)
+        assert "borough=Hillingdon" in returning["path"] and returning["charts"] == charts
+        assert returning["http_bytes"] < first["http_bytes"] / 10
         switch = row["switch"]  # the sidebar's link to the page, in a session that has shown it
         assert len(switch["warm_samples_ms"]) == 1 and switch["warm_charts"] == charts
         assert switch["warm_median_http_bytes"] == 0  # nothing reloaded: the websocket alone
         assert switch["warm_median_boot_ms"] is not None and switch["warm_median_ws_bytes"] > 0
     overview, frailty = measured["pages"]["overview"], measured["pages"]["frailty"]
-    assert overview["first"]["charts"] == 0 and overview["first"]["tables"] > 0  # the scorecards
+    assert overview["first"]["charts"] == 0 and overview["first"]["tables"] == 0  # HTML tables, no data grid
     assert frailty["first"]["charts"] >= 2  # sparklines, if any, are counted as the app draws them (above)
-    assert frailty["first"]["ws_bytes_by_kind"]["plotly_chart"] > 0
-    assert "plotly_chart" not in overview["first"]["ws_bytes_by_kind"]
+    assert frailty["first"]["ws_bytes_by_kind"]["bidi_component"] > 0  # the figures, to the plot component
+    assert "bidi_component" not in overview["first"]["ws_bytes_by_kind"]
     assert frailty["first"]["busy_ms"] > 0  # parsing the JavaScript and drawing the charts into an empty cache
 
 
-def test_the_javascript_profile_charges_plotly_on_a_chart_page_only(measured):
+def test_the_javascript_profile_charges_the_basic_plotly_bundle_on_a_chart_page_only(measured):
     profiles = measured["js_profile_ms_per_load"]
     assert list(profiles) == MEASURED and measured["js_profile_repeats"] == 1
-    assert profiles["frailty"].get("PlotlyChart", 0) > 0 and "PlotlyChart" not in profiles["overview"]
+    assert profiles["frailty"].get("plotly-basic", 0) > 0 and "plotly-basic" not in profiles["overview"]
+    assert not any("PlotlyChart" in profile for profile in profiles.values())  # Streamlit's full Plotly: unused
     assert all(ms >= 0 for profile in profiles.values() for ms in profile.values())
 
 
@@ -112,7 +117,7 @@ def test_bench_json_and_the_report_carry_the_browser_figures(measured):
     result = compose([part], started=0.0)  # as --browser-only writes it
     assert result["scale"] == "nwl" and result["sizes"][0]["browser"] is measured
     report = markdown(result)
-    assert "| overview |" in report and "| frailty |" in report
+    assert "| overview |" in report and "| frailty |" in report and "first visit, returning browser" in report
     assert f"borough change ({CHANGE_VIEW}: {BOROUGH} to {OTHER_BOROUGH}" in report
     assert "overview on a phone (390x844)" in report
     assert "streamlit run --server.fileWatcherType none" in report

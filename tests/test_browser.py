@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from benchmarks.server import free_port, stop, wait_until_serving
 from metrics import exports, pack
 from metrics.demo import generate_demo
+from metrics.ui.plot import PLOTLY_JS as PLOT_JS
 from tests.oidc_support import CHROMIUM, CHROMIUM_ARGS
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -154,6 +155,36 @@ def test_a_link_reproduces_the_view_and_back_steps_through_views(page, browser, 
     expect(page).to_have_url(re.compile("limits=plain"), timeout=RUN_TIMEOUT_MS)
     settle(page)
     assert outliers_heading(page) == plain
+    assert_no_exception(page)
+
+
+PLOTS_JS = """() => [...document.querySelectorAll('.icp-plot')].map((plot) => ({
+    traces: plot.data.length, drawn: plot._fullData.filter((trace) => trace._module).length,
+    points: plot.querySelectorAll('.scatterlayer .point').length}))"""
+
+
+def test_charts_are_drawn_by_the_basic_plotly_bundle_and_redrawn_in_place(page, app_url):
+    """The Variation explorer's three charts are drawn by plotly.js's basic bundle (``static/``, one fetch), which
+    knows every trace type they use; Streamlit's full Plotly chunk is never fetched. Hovering a practice names
+    it, and a rerun with more practices redraws the funnel in place."""
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.goto(app_url + VARIATION_PATH)
+    settle(page)
+    expect(page.locator(".icp-plot .main-svg").first).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    page.wait_for_function("document.querySelectorAll('.icp-plot .main-svg').length >= 3", timeout=RUN_TIMEOUT_MS)
+    plots = page.evaluate(PLOTS_JS)
+    assert len(plots) == 3 and all(p["traces"] and p["drawn"] == p["traces"] for p in plots), plots
+    assert [u for u in fetched if "plotly-basic" in u] == [f"{app_url}/app/static/{PLOT_JS}"]
+    assert not [u for u in fetched if "PlotlyChart" in u]
+
+    page.locator(".icp-plot").first.locator(".scatterlayer .point").last.hover(force=True)
+    expect(page.locator(".icp-plot .hoverlayer .hovertext").first).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    area_only = plots[0]["points"]
+    flip(page, "Show every NWL practice")
+    page.wait_for_function(f"document.querySelector('.icp-plot').querySelectorAll('.scatterlayer .point').length"
+                           f" > {area_only}", timeout=RUN_TIMEOUT_MS)
+    assert len(page.evaluate(PLOTS_JS)) == 3
     assert_no_exception(page)
 
 

@@ -29,7 +29,7 @@ from metrics.periods import month_name, month_options
 from metrics.provenance import SYNTHETIC_LABEL, provenance
 from metrics.settings import DATA_ROOT_ENV, resolve_root
 from metrics.store import NoDataError, Store
-from metrics.ui import auth, url
+from metrics.ui import auth, plot, url
 from metrics.ui.downloads import chart_downloads
 
 ALL_PCNS = ""
@@ -52,6 +52,7 @@ def data_root() -> Path:
 @st.cache_resource(show_spinner=False)
 def _store(root: str) -> Store:
     exports.use_browser(os.environ.get("BROWSER_PATH"))
+    exports.warm_renderer()
     return Store(root)
 
 
@@ -237,7 +238,7 @@ def show_figure(spec: ChartSpec, key: str) -> None:
     spec = dataclasses.replace(spec, synthetic=synthetic())
     on_screen = dataclasses.replace(spec, data=for_screen(spec.data))
     st.html(tables.chart_heading(on_screen))
-    st.plotly_chart(charts.drawn(on_screen), key=key, width="stretch", config=PLOTLY_CONFIG)
+    plot.show(charts.drawn(on_screen), key=key, config=PLOTLY_CONFIG)
     chart_downloads(spec, key=f"{key}_download")
 
 
@@ -248,7 +249,7 @@ def show_export_preview(spec: ChartSpec, key: str) -> None:
     if exports.renderer_available():
         st.image(exports.chart_png(spec), width="stretch")
     else:
-        st.plotly_chart(exports.export_figure(spec), key=key, width="stretch", config=PLOTLY_CONFIG)
+        plot.show(exports.export_figure(spec), key=key, config=PLOTLY_CONFIG)
     chart_downloads(spec, key=f"{key}_download")
 
 
