@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from metrics import narrative, page_data, reports, tables, ui
@@ -65,13 +66,15 @@ else:
                 f"last month's view did not have; the rest repeat their latest quarterly or annual figure.")
     with st.expander(f"Figures revised since then ({len(moved.revisions)})"):
         blanked = set(card.loc[card["value"].isna(), "metric_id"])  # small numbers not shown to this reader
-        st.dataframe(moved.revisions.assign(
-            Before=[catalogue().metric(m).format_value(v) if m not in blanked else "*"
-                    for m, v in zip(moved.revisions["metric_id"], moved.revisions["value_before"])],
-            Now=[catalogue().metric(m).format_value(v) if m not in blanked else "*"
-                 for m, v in zip(moved.revisions["metric_id"], moved.revisions["value"])],
-        ).rename(columns={"metric": "Metric", "period": "Period"})[["Metric", "Period", "Before", "Now"]]
-            if len(moved.revisions) else moved.revisions, hide_index=True, width="stretch")
+        shown = [[catalogue().metric(m).format_value(v) if m not in blanked else "*"
+                  for m, v in zip(moved.revisions["metric_id"], moved.revisions[column])]
+                 for column in ("value_before", "value")]
+        if len(moved.revisions):
+            revised = pd.DataFrame({"Metric": moved.revisions["metric"], "Period": moved.revisions["period"],
+                                    "Before": shown[0], "Now": shown[1]})
+            st.html(tables.plain_table(revised, numeric=("Before", "Now")))
+        else:
+            st.caption("No figure held in both snapshots has changed.")
 
 st.subheader(f"Scorecard, latest period by {month_name(view.period)}")
 st.caption("Each metric's latest published period. RAG is judged against the target where there is one "

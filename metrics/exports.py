@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import csv
 import dataclasses
 import io
@@ -504,6 +505,18 @@ def _get_renderer() -> _Renderer:
                                   "(apt-get install chromium, or set BROWSER_PATH).")
             _renderer = _Renderer()
         return _renderer
+
+
+def warm_renderer() -> None:
+    """Start the shared Chromium in the background, so the first PNG a server draws (Chart studio's preview, a
+    download) does not wait the 1 to 2 s Chromium takes to start. A failure is left for that first use to
+    report."""
+    def start() -> None:
+        with contextlib.suppress(Exception):
+            _get_renderer()
+
+    if renderer_available():
+        threading.Thread(target=start, name="kaleido-warm-up", daemon=True).start()
 
 
 def close_renderer() -> None:

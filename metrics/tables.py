@@ -47,7 +47,7 @@ STYLE = ("<style>"
          ".icp-table td.metric,.icp-table th.metric{position:sticky;left:0;background:#fff;min-width:11rem;"
          "max-width:17rem;box-shadow:1px 0 0 #d8dde0}"
          ".icp-table th.metric{background:#f0f4f5}"
-         ".icp-table .unit{color:#4c6272;font-size:.75rem;display:block}"
+         ".icp-table .unit{color:#4c6272;font-size:.75rem;display:block}.icp-table.icp-plain{min-width:0}"
          ".icp-rag{display:inline-block;border-radius:.25rem;padding:0 .35rem;font-size:.75rem;font-weight:600;"
          "margin-bottom:.15rem}"
          ".icp-rag-none{color:#4c6272;font-weight:400;padding:0}"
@@ -145,6 +145,23 @@ def table(frame: pd.DataFrame, columns: Sequence[str] = SCORECARD_COLUMNS) -> st
         body.append("<tr>" + "".join(f'<td class="{cells[c][0]}">{cells[c][1]}</td>' for c in columns) + "</tr>")
     return ('<div class="icp-swipe">Swipe sideways for more columns →</div><div class="icp-wrap">'
             f'<table class="icp-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
+
+
+def plain_table(frame: pd.DataFrame, numeric: Sequence[str] = ()) -> str:
+    """A short list as an HTML table, headed by the frame's column names, its values as they are.
+
+    For lists too short to need sorting: ``st.dataframe`` would make a first visit load its grid and Arrow code
+    (1.7 MB of JavaScript) before the page settles, even inside a closed expander.
+
+    >>> plain_table(pd.DataFrame({"Metric": ["A & B"], "Now": ["1.0%"]}), numeric=["Now"])[-90:]
+    '<tbody><tr><td class="">A &amp; B</td><td class="num">1.0%</td></tr></tbody></table></div>'
+    """
+    head = "".join(f"<th>{_esc(c)}</th>" for c in frame.columns)
+    classes = ["num" if c in numeric else "" for c in frame.columns]
+    body = "".join("<tr>" + "".join(f'<td class="{cls}">{_esc(v)}</td>' for cls, v in zip(classes, row)) + "</tr>"
+                   for row in frame.itertuples(index=False))
+    return (f'<div class="icp-wrap"><table class="icp-table icp-plain"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
 
 
 def icon_legend() -> str:

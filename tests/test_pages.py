@@ -62,9 +62,13 @@ def test_overview_scorecard_and_exceptions(demo_root, monkeypatch):
     assert at.title[0].value == "System oversight: Harrow"
     headers = [h.value for h in at.subheader]
     assert any(h.startswith("Exceptions for discussion") for h in headers)
-    tables = [h.proto.body for h in at.get("html") if "icp-table" in h.proto.body]
+    html = [h.proto.body for h in at.get("html") if "<table" in h.proto.body]
+    tables = [body for body in html if "icp-table" in body and "icp-plain" not in body]
     assert len(tables) >= 6  # exceptions plus one scorecard per priority
     assert "Why it is flagged" in tables[0] and "Trend" in tables[1]
+    revised = [body for body in html if "icp-plain" in body]
+    assert len(revised) == 1 and "<th>Before</th><th>Now</th>" in revised[0]  # figures revised since last meeting
+    assert not at.dataframe  # HTML only: a first visit loads no data grid
 
 
 @pytest.mark.parametrize("page", ["app_pages/frailty.py", "app_pages/variation.py", "app_pages/vaccination.py"])
