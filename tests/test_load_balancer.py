@@ -12,6 +12,8 @@ session's own process answers 200, the other 404, which is why stickiness is req
 
 from __future__ import annotations
 
+import gzip
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -47,6 +49,24 @@ def status_with_cookie(url: str, backend: str) -> int:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def test_javascript_is_gzipped_and_the_chart_bundle_kept(deployment):
+    """Through the balancer: Streamlit's JavaScript and the chart bundle arrive gzipped (less than half their size),
+    and the chart bundle, versioned by name, may be cached for a year."""
+    from metrics.ui.plot import PLOTLY_JS
+
+    with urllib.request.urlopen(deployment.url + "/", timeout=30) as response:
+        script = re.search(r'src="\./(static/js/index\.[^"]+\.js)"', response.read().decode()).group(1)
+    for path in (script, f"app/static/{PLOTLY_JS}"):
+        plain = urllib.request.urlopen(f"{deployment.url}/{path}", timeout=30)
+        zipped = urllib.request.urlopen(urllib.request.Request(f"{deployment.url}/{path}",
+                                                               headers={"Accept-Encoding": "gzip"}), timeout=30)
+        assert plain.headers.get("Content-Encoding") is None and zipped.headers["Content-Encoding"] == "gzip"
+        body, whole = zipped.read(), plain.read()
+        assert gzip.decompress(body) == whole and len(body) < len(whole) / 2
+        if path != script:
+            assert zipped.headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 def download_csv(context: BrowserContext, base: str, metric: str, folder: Path) -> tuple[str, Path]:
