@@ -143,7 +143,7 @@ def render(priority_id: str) -> None:
     view = ui.current_view()
     priority = catalogue().priority(priority_id)
     area = ui.focus_area(view)
-    ui.page_header(priority.title, priority.question, view)
+    ui.page_header(priority.title, priority.question, view, charts=True)
     headline = page_data.priority_headline(ui.app_store(), view, priority_id)
     metrics, card = headline.metrics, headline.card
     st.html(tables.STYLE)

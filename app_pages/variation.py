@@ -8,7 +8,7 @@ from metrics.catalogue import catalogue
 
 view = ui.current_view()
 ui.page_header("Variation explorer", "Which practices differ from the NWL average by more than chance "
-               "would explain?", view)
+               "would explain?", view, charts=True)
 
 metric = ui.metric_picker(catalogue().practice_level(), view, label="Practice-level metric")
 store = ui.app_store()

@@ -6,6 +6,10 @@ by ``streamlit run`` over the same data root (each with its own ``.streamlit/con
 every view of ``benchmarks.pages.VIEWS`` from one and then the other, alternating which goes first round by round;
 then the Frailty page's borough change, alternated the same way. Timing and idle are ``benchmarks.browser``'s.
 
+First visits are paired too (``first_visits``): before any warm load, each borough-level view is opened for one
+borough after another (``FIRST_BOROUGHS``, one per round, neither server has drawn it), each version in a fresh
+browser context (empty cache), alternating which goes first.
+
 On a shared machine, runs made minutes apart differ by more than most changes save (the load average here moved
 between 5 and 13 within the hour); paired loads share whatever the machine is doing, so their difference is the
 change's. Reported per view: each version's medians (time, boot / run / draw, run on the wire, server CPU, main
@@ -24,8 +28,10 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from benchmarks import browser
+from benchmarks.pages import VIEWS
 
 VERSIONS = ("before", "after")
+FIRST_BOROUGHS = ("Brent", "Ealing", "Hillingdon", "Hounslow", "Hammersmith & Fulham")  # not Harrow nor Westminster
 MEDIANS = ("ms", "boot_ms", "run_ms", "draw_ms", "wire_run_ms", "server_cpu_ms", "busy_ms", "bytes_to_browser",
            "charts", "sparklines")
 
@@ -47,6 +53,20 @@ def _summary(before: list[dict], after: list[dict]) -> dict:
     return {"before": medians(before), "after": medians(after), "paired_median_saving_ms": round(saving, 1)}
 
 
+def _first_visits(rigs: dict[str, browser.Rig], views: list[str] | None, rounds: int) -> dict[str, dict]:
+    """Each borough-level view once per round for a borough neither server has drawn, each version in a fresh
+    browser context (empty HTTP cache, new session)."""
+    level = [name for name, _, params in VIEWS if not params and (views is None or name in views)]
+    firsts: dict[str, dict[str, list[dict]]] = {v: {name: [] for name in level} for v in VERSIONS}
+    for round_ in range(rounds):
+        for name, path in browser.view_paths(level, borough=FIRST_BOROUGHS[round_]).items():
+            for v in _order(round_):
+                tab = rigs[v].tab(browser.DESKTOP)
+                firsts[v][name].append(browser.visit(tab, rigs[v].base + path))
+                tab.close()
+    return firsts
+
+
 def measure_pair(root: str, trees: dict[str, str], repeats: int, views: list[str] | None = None) -> dict:
     """Warm full loads of every view and borough changes, each version in turn (see the module's doc)."""
     paths = browser.view_paths(views)
@@ -58,8 +78,11 @@ def measure_pair(root: str, trees: dict[str, str], repeats: int, views: list[str
                                               args=browser.CHROMIUM_ARGS)
         rigs = {v: browser.Rig(chromium, base, process.pid) for v, (base, process) in served.items()}
         tabs = {v: rig.tab(browser.DESKTOP) for v, rig in rigs.items()}
-        for v, tab in tabs.items():  # the server's first run, then every view once: both warm
-            for path in [browser.WARMUP_PATH, *paths.values()]:
+        for v, tab in tabs.items():  # the server's first run
+            browser.visit(tab, rigs[v].base + browser.WARMUP_PATH)
+        firsts = _first_visits(rigs, views, min(repeats, len(FIRST_BOROUGHS)))
+        for v, tab in tabs.items():  # every view once: both warm
+            for path in paths.values():
                 browser.visit(tab, rigs[v].base + path)
         warm: dict[str, dict[str, list[dict]]] = {v: {name: [] for name in paths} for v in VERSIONS}
         changes: dict[str, list[dict]] = {v: [] for v in VERSIONS}
@@ -77,6 +100,8 @@ def measure_pair(root: str, trees: dict[str, str], repeats: int, views: list[str
         chromium.close()
     result = {name: _summary(warm["before"][name], warm["after"][name]) for name in paths}
     result["borough_change"] = _summary(changes["before"], changes["after"])
+    result |= {f"first_visit_{name}": _summary(firsts["before"][name], firsts["after"][name])
+               for name in firsts["before"]}
     return {"idle": browser.IDLE, "repeats": repeats, "trees": trees, "root": root,
             "load_average": {"start": load_before, "end": os.getloadavg()}, "views": result}
 

@@ -15,6 +15,7 @@ from benchmarks.browser import CHROMIUM, CHANGE_VIEW, OTHER_BOROUGH, measure, vi
 from benchmarks.pages import APP, BOROUGH, VIEWS
 from metrics.catalogue import catalogue
 from metrics.demo import generate_demo
+from metrics.ui.plot import PRELOAD_KEY
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
 MEASURED = ["overview", "frailty"]
@@ -44,7 +45,8 @@ def drawn_by_the_app(root: Path, view: str, monkeypatch: pytest.MonkeyPatch) -> 
     at.run()
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
-    return len(at.get("bidi_component")), sum(1 for m in at.metric if m.proto.chart_data)
+    charts = [e for e in at.get("bidi_component") if not e.proto.id.endswith(PRELOAD_KEY)]  # not the preloader
+    return len(charts), sum(1 for m in at.metric if m.proto.chart_data)
 
 
 def assert_visit(visit: dict) -> None:
@@ -124,12 +126,14 @@ def test_bench_json_and_the_report_carry_the_browser_figures(measured):
 
 
 def test_two_versions_side_by_side_are_paired_view_by_view(demo_root):
-    """The same tree as both versions: every view and the borough change measured on each, paired."""
+    """The same tree as both versions: every view, the borough change and first visits measured on each, paired."""
     from benchmarks.browser_pair import measure_pair
 
     tree = str(Path(APP).parent)
     pair = measure_pair(str(demo_root), {"before": tree, "after": tree}, repeats=1, views=["frailty"])
-    assert list(pair["views"]) == ["frailty", "borough_change"] and pair["trees"]["after"] == tree
+    assert list(pair["views"]) == ["frailty", "borough_change", "first_visit_frailty"]
+    assert pair["trees"]["after"] == tree
+    assert pair["views"]["first_visit_frailty"]["after"]["bytes_to_browser"] > 1_000_000  # into an empty cache
     for row in pair["views"].values():
         assert row["before"]["ms"] > 0 and row["after"]["ms"] > 0
         assert row["before"]["charts"] == row["after"]["charts"] >= 2

@@ -202,7 +202,11 @@ def synthetic(view: ViewState | None = None) -> bool:
     return _synthetic(str(data_root()), (view or current_view()).snapshot)
 
 
-def page_header(title: str, question: str, view: ViewState) -> None:
+def page_header(title: str, question: str, view: ViewState, charts: bool = False) -> None:
+    """The page's title, the synthetic-data mark and what is shown; on a page with ``charts``, the chart bundle
+    starts loading in the browser at once (``plot.preload``)."""
+    if charts:
+        plot.preload()
     st.title(title)
     if synthetic(view):
         st.warning(f"**{SYNTHETIC_LABEL}.** Every figure on this page comes from the built-in demo generator, "

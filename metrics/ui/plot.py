@@ -11,6 +11,7 @@ element in the page like any other.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,10 @@ function plotly(src) {
 }
 
 export default function ({ data, parentElement }) {
+  if (!data.figure) {  // preload(): fetch and compile the bundle while the server is still running the page
+    plotly(data.src).catch(() => {});
+    return;
+  }
   let plot = parentElement.querySelector(".%(plot_class)s");
   if (!plot) {
     plot = document.createElement("div");
@@ -47,7 +52,7 @@ export default function ({ data, parentElement }) {
     plot.style.width = "100%%";
     parentElement.appendChild(plot);
   }
-  const figure = JSON.parse(data.figure);  // draws run in call order: the last figure sent is the one left drawn
+  const figure = data.figure;  // draws run in call order: the last figure sent is the one left drawn
   plot.style.height = (figure.layout.height || 450) + "px";  // its room held while the bundle loads: no jump
   plotly(data.src)
     .then((Plotly) => Plotly.react(plot, figure.data, figure.layout, data.config))
@@ -56,7 +61,10 @@ export default function ({ data, parentElement }) {
 }
 """ % {"plot_class": PLOT_CLASS}
 
-_plot_component = st.components.v2.component("icp_plot", js=_DRAW_JS, isolate_styles=False)
+PRELOAD_KEY = "icp_plot_preload"
+_plot_component = st.components.v2.component(
+    "icp_plot", js=_DRAW_JS, isolate_styles=False,
+    css=f".st-key-{PRELOAD_KEY}{{display:none}}")  # the preloader takes no room (nor the gap around an element)
 
 
 def plotly_js_url(base_url_path: str) -> str:
@@ -78,11 +86,20 @@ def undrawable_traces(fig: go.Figure) -> set[str]:
     return {trace.type for trace in fig.data} - BASIC_TRACE_TYPES
 
 
+def preload() -> None:
+    """At the top of a page with charts: the browser starts fetching and compiling the bundle now, while the
+    server runs the page's queries, instead of when the first chart arrives (a first visit's draw waited for it)."""
+    _plot_component(key=PRELOAD_KEY, data={"figure": None, "src": _bundle_url()}, width="content", height="content")
+
+
+def _bundle_url() -> str:
+    return plotly_js_url(str(st.get_option("server.baseUrlPath") or ""))
+
+
 def show(fig: go.Figure, key: str, config: dict[str, Any]) -> None:
     """Draw ``fig`` full width, as ``st.plotly_chart(fig, config=config)`` would, from the basic bundle."""
     if missing := undrawable_traces(fig):
         raise ValueError(f"plotly.js's basic bundle cannot draw {', '.join(sorted(missing))} traces: use scatter "
                          f"or bar, or serve a larger bundle (metrics/ui/plot.py)")
-    _plot_component(key=key, data={"figure": fig.to_json(),
-                                   "src": plotly_js_url(str(st.get_option("server.baseUrlPath") or "")),
+    _plot_component(key=key, data={"figure": json.loads(fig.to_json()), "src": _bundle_url(),
                                    "config": {**config, "responsive": True}}, width="stretch", height="content")
