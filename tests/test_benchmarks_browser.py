@@ -138,3 +138,11 @@ def test_two_versions_side_by_side_are_paired_view_by_view(demo_root):
         assert row["before"]["ms"] > 0 and row["after"]["ms"] > 0
         assert row["before"]["charts"] == row["after"]["charts"] >= 2
         assert row["paired_median_saving_ms"] == pytest.approx(row["before"]["ms"] - row["after"]["ms"], abs=0.2)
+
+
+def test_streamlit_floor_times_a_one_line_app_cold_and_warm():
+    from benchmarks.streamlit_floor import measure as measure_floor
+
+    floor = measure_floor(visits=1)
+    assert floor["first_http_bytes"] > 1_000_000  # Streamlit's JavaScript into an empty cache
+    assert 0 < floor["warm_median_ms"] and 0 < floor["first_median_ms"] == floor["first_samples_ms"][0]
