@@ -84,8 +84,15 @@ class Browser:
     def open(self, path: str, expect_text: str) -> str:
         self.page.goto(f"{self.base}{path}")
         expect(self.page.get_by_test_id("stMain")).to_contain_text(expect_text, timeout=SIGNIN_TIMEOUT_MS)
-        expect(self.page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=SIGNIN_TIMEOUT_MS)
+        self.settle()
         return self.page.get_by_test_id("stMain").inner_text()
+
+    def settle(self) -> None:
+        """Until the run that drew the page has finished (its text is there, so it has started): the app's script
+        state, not only the running widget, which Streamlit shows a moment after a run starts."""
+        expect(self.page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning",
+                                                                   timeout=SIGNIN_TIMEOUT_MS)
+        expect(self.page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=SIGNIN_TIMEOUT_MS)
 
     def sent(self) -> str:
         return "\n".join(self.received)
@@ -134,7 +141,7 @@ def test_pcn_director_sees_their_practices_and_no_one_elses(browser, practices):
     browser.page.get_by_text("Show every NWL practice").click()
     expect(browser.page).to_have_url(re.compile("practices=nwl"), timeout=SIGNIN_TIMEOUT_MS)  # the run is done
     expect(browser.page.get_by_test_id("stMain")).to_contain_text("Funnel plot", timeout=SIGNIN_TIMEOUT_MS)
-    expect(browser.page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=SIGNIN_TIMEOUT_MS)
+    browser.settle()
     browser.open("/chart-studio?borough=Harrow", "Chart studio")
     leaked = [name for name in names_outside(practices, pcn=SPHERE) if name in browser.sent()]
     assert leaked == [], f"out-of-scope practices reached the browser: {leaked[:5]}"
