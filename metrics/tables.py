@@ -147,8 +147,9 @@ def table(frame: pd.DataFrame, columns: Sequence[str] = SCORECARD_COLUMNS) -> st
             f'<table class="icp-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
 
 
-def plain_table(frame: pd.DataFrame, numeric: Sequence[str] = ()) -> str:
-    """A short list as an HTML table, headed by the frame's column names, its values as they are.
+def plain_table(frame: pd.DataFrame, numeric: Sequence[str] = (), wide: bool = False) -> str:
+    """A short list as an HTML table, headed by the frame's column names, its values as they are. ``wide``: as
+    wide as the scorecard, its first column held in place while a phone scrolls the rest sideways.
 
     For lists too short to need sorting: ``st.dataframe`` would make a first visit load its grid and Arrow code
     (1.7 MB of JavaScript) before the page settles, even inside a closed expander.
@@ -156,12 +157,15 @@ def plain_table(frame: pd.DataFrame, numeric: Sequence[str] = ()) -> str:
     >>> plain_table(pd.DataFrame({"Metric": ["A & B"], "Now": ["1.0%"]}), numeric=["Now"])[-90:]
     '<tbody><tr><td class="">A &amp; B</td><td class="num">1.0%</td></tr></tbody></table></div>'
     """
-    head = "".join(f"<th>{_esc(c)}</th>" for c in frame.columns)
     classes = ["num" if c in numeric else "" for c in frame.columns]
+    if wide:
+        classes[0] = "metric"
+    head = "".join(f'<th class="{cls}">{_esc(c)}</th>' for cls, c in zip(classes, frame.columns))
     body = "".join("<tr>" + "".join(f'<td class="{cls}">{_esc(v)}</td>' for cls, v in zip(classes, row)) + "</tr>"
                    for row in frame.itertuples(index=False))
-    return (f'<div class="icp-wrap"><table class="icp-table icp-plain"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table></div>")
+    table = (f'<div class="icp-wrap"><table class="icp-table{"" if wide else " icp-plain"}"><thead><tr>{head}</tr>'
+             f"</thead><tbody>{body}</tbody></table></div>")
+    return f'<div class="icp-swipe">Swipe sideways for more columns →</div>{table}' if wide else table
 
 
 def icon_legend() -> str:

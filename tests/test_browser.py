@@ -197,11 +197,20 @@ def test_a_mistyped_link_is_named_and_corrected(page, app_url):
     assert "metric=foo" not in page.url
 
 
+def open_downloads(page: Page, control: int) -> None:
+    """Open the chart's Download popover, its button in the middle of the screen as a reader would have it: a
+    button at the bottom edge opens the popover below the fold, and scrolling to it closes it again."""
+    trigger = page.get_by_test_id("stPopover").nth(control).locator("button").first
+    expect(trigger).to_be_visible(timeout=RUN_TIMEOUT_MS)  # charts stream in after the run's first elements
+    trigger.evaluate("button => button.scrollIntoView({block: 'center'})")
+    trigger.click()
+
+
 def download(page: Page, control: int, label: str, folder: Path) -> Path:
     """Open the chart's Download popover (if closed), click one of its buttons, save the file."""
     body = page.get_by_test_id("stPopoverBody")
     if not body.is_visible():
-        page.get_by_test_id("stPopover").nth(control).locator("button").first.click()
+        open_downloads(page, control)
     button = body.get_by_role("button", name=label)
     expect(button).to_be_enabled(timeout=RUN_TIMEOUT_MS)
     with page.expect_download(timeout=RUN_TIMEOUT_MS) as info:

@@ -25,7 +25,7 @@ from playwright.sync_api import BrowserContext, expect
 from benchmarks.server import free_port
 from deploy.serve import COOKIE, Cluster, cluster, haproxy_binary
 from metrics.demo import generate_demo
-from tests.test_browser import DOWNLOAD_CONTROL, RUN_TIMEOUT_MS, assert_no_exception, settle
+from tests.test_browser import DOWNLOAD_CONTROL, RUN_TIMEOUT_MS, assert_no_exception, open_downloads, settle
 from tests.test_browser import browser  # noqa: F401 (the shared Chromium fixture)
 
 METRICS = ("falls_admissions_65_plus", "frail_mdt_care_plan", "emergency_admissions_65_plus")  # practice-level
@@ -76,9 +76,7 @@ def download_csv(context: BrowserContext, base: str, metric: str, folder: Path) 
     expect(page.locator("h1").first).to_be_visible(timeout=RUN_TIMEOUT_MS)
     settle(page)
     assert_no_exception(page)
-    control = page.get_by_test_id("stPopover").nth(DOWNLOAD_CONTROL).locator("button").first
-    expect(control).to_be_visible(timeout=RUN_TIMEOUT_MS)  # charts stream in after the run's first elements
-    control.click()
+    open_downloads(page, DOWNLOAD_CONTROL)
     button = page.get_by_test_id("stPopoverBody").get_by_role("button", name="Data as CSV")
     expect(button).to_be_enabled(timeout=RUN_TIMEOUT_MS)
     with page.expect_download(timeout=RUN_TIMEOUT_MS) as info:

@@ -67,7 +67,7 @@ def test_overview_scorecard_and_exceptions(demo_root, monkeypatch):
     assert len(tables) >= 6  # exceptions plus one scorecard per priority
     assert "Why it is flagged" in tables[0] and "Trend" in tables[1]
     revised = [body for body in html if "icp-plain" in body]
-    assert len(revised) == 1 and "<th>Before</th><th>Now</th>" in revised[0]  # figures revised since last meeting
+    assert len(revised) == 1 and ">Before</th>" in revised[0] and ">Now</th>" in revised[0]  # figures revised since last meeting
     assert not at.dataframe  # HTML only: a first visit loads no data grid
 
 
