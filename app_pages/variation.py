@@ -74,6 +74,7 @@ if similar.peer_value is not None:
 
 st.subheader("All practices")
 st.caption("Click a column heading to sort.")
-ui.ci_table(practices, metric, name_label="Practice", extra={"pcn_name": "PCN", "funnel_label": "Funnel"})
+ui.ci_table(practices, metric, name_label="Practice", extra={"pcn_name": "PCN", "funnel_label": "Funnel"},
+            sortable=True)
 st.caption(f"**Definition.** {metric.definition} Source: {metric.data_source}. Funnel limits: exact binomial "
            "(proportions) or Poisson (rates) limits round the NWL average, as OHID Fingertips.")

@@ -258,9 +258,9 @@ def show_export_preview(spec: ChartSpec, key: str) -> None:
 
 
 def ci_table(frame: pd.DataFrame, metric: Metric, name_label: str = "Area",
-             extra: dict[str, str] | None = None) -> None:
+             extra: dict[str, str] | None = None, sortable: bool = False) -> None:
     """Values with their 95% CI, numerator and denominator, significance in words: an HTML table when every row
-    fits (up to ``MAX_TABLE_ROWS``), else a sortable, scrolling ``st.dataframe``."""
+    fits (up to ``MAX_TABLE_ROWS``) and it need not be ``sortable``, else a sortable, scrolling ``st.dataframe``."""
     frame = for_screen(frame)
     standardised = "standardisation" in frame and frame["standardisation"].notna().any()
     columns = {"area_name": name_label, **(extra or {}),
@@ -273,7 +273,7 @@ def ci_table(frame: pd.DataFrame, metric: Metric, name_label: str = "Area",
     if "Compared with benchmark" in table:
         table["Compared with benchmark"] = table["Compared with benchmark"].map(COMPARISON_LABELS)
     figures = [columns["value"], "95% CI lower", "95% CI upper"]
-    if len(table) <= MAX_TABLE_ROWS:  # short: every row in view, ranked as the chart above it, no grid to load
+    if len(table) <= MAX_TABLE_ROWS and not sortable:  # every row in view, ranked as its chart: no grid to load
         shown = table.assign(**{c: table[c].map(metric.format_value) for c in figures},
                              **{c: table[c].map(lambda n: "-" if pd.isna(n) else f"{n:,.0f}")
                                 for c in ("Numerator", "Denominator")})
@@ -282,7 +282,7 @@ def ci_table(frame: pd.DataFrame, metric: Metric, name_label: str = "Area",
         config = {c: st.column_config.NumberColumn(format=metric.units.printf_format) for c in figures}
         config |= {c: st.column_config.NumberColumn(format="%,d") for c in ("Numerator", "Denominator")}
         st.dataframe(table, hide_index=True, width="stretch", column_config=config,
-                     height=table_height(MAX_TABLE_ROWS))
+                     height=table_height(min(len(table), MAX_TABLE_ROWS)))
     if exports.small_counts(frame["numerator"]).any():
         st.caption(SMALL_NUMBER_NOTE)
 
