@@ -76,6 +76,11 @@ def test_pcn_drill_down_view(demo_root, monkeypatch, page):
     at = run_page(demo_root, page, monkeypatch, borough="Harrow", pcn="U89806")
     assert_clean(at)
     assert at.session_state["_view"].pcn_name == "Sphere PCN"
+    ci_tables = [h.proto.body for h in at.get("html") if "95% CI lower" in h.proto.body]
+    if page.endswith("variation.py"):  # the practices, sortable, whatever their number
+        assert at.dataframe and "95% CI lower" in at.dataframe[-1].value.columns
+    else:  # the PCN's practices: a short table, HTML, no data grid to load
+        assert not at.dataframe and len(ci_tables) == 1 and "Practice</th>" in ci_tables[0]
 
 
 def test_borough_level_metric_says_so(demo_root, monkeypatch):
