@@ -143,8 +143,14 @@ def table(frame: pd.DataFrame, columns: Sequence[str] = SCORECARD_COLUMNS) -> st
     for row in frame.to_dict("records"):
         cells = _cells(row)
         body.append("<tr>" + "".join(f'<td class="{cells[c][0]}">{cells[c][1]}</td>' for c in columns) + "</tr>")
-    return ('<div class="icp-swipe">Swipe sideways for more columns →</div><div class="icp-wrap">'
-            f'<table class="icp-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
+    return _framed(head, "".join(body), wide=True)
+
+
+def _framed(head: str, body: str, wide: bool) -> str:
+    """The table markup around a head row and body rows: a wide table scrolls sideways on a phone, under a cue."""
+    table = (f'<div class="icp-wrap"><table class="icp-table{"" if wide else " icp-plain"}"><thead><tr>{head}</tr>'
+             f"</thead><tbody>{body}</tbody></table></div>")
+    return f'<div class="icp-swipe">Swipe sideways for more columns →</div>{table}' if wide else table
 
 
 def plain_table(frame: pd.DataFrame, numeric: Sequence[str] = (), wide: bool = False) -> str:
@@ -163,9 +169,7 @@ def plain_table(frame: pd.DataFrame, numeric: Sequence[str] = (), wide: bool = F
     head = "".join(f'<th class="{cls}">{_esc(c)}</th>' for cls, c in zip(classes, frame.columns))
     body = "".join("<tr>" + "".join(f'<td class="{cls}">{_esc(v)}</td>' for cls, v in zip(classes, row)) + "</tr>"
                    for row in frame.itertuples(index=False))
-    table = (f'<div class="icp-wrap"><table class="icp-table{"" if wide else " icp-plain"}"><thead><tr>{head}</tr>'
-             f"</thead><tbody>{body}</tbody></table></div>")
-    return f'<div class="icp-swipe">Swipe sideways for more columns →</div>{table}' if wide else table
+    return _framed(head, body, wide)
 
 
 def icon_legend() -> str:
